@@ -1,0 +1,338 @@
+"""A real Apache Kafka (KRaft) cluster on this machine, from Maven Central jars, for development and tests.
+
+Usage::
+
+    cluster = LocalCluster(base_dir=Path(".local/kafka"), nodes=1)
+    cluster.up()          # resolves jars once, formats storage, starts, waits for a metadata answer
+    cluster.status()      # broker ids and listeners
+    cluster.down()        # stops only the processes whose pids we recorded
+
+Each node runs in combined mode (broker + controller) with a static controller quorum, so ``nodes=3``
+gives one three-broker cluster on distinct ports. State lives under ``base_dir``:
+``cluster.json`` (cluster id, node count, ports) and ``node-<id>/`` (config, data, log, pid).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+from base64 import urlsafe_b64encode
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.settings import REPO_ROOT
+
+__all__ = ["BrokerInfo", "KafkaLocalError", "LocalCluster", "check_tools"]
+
+POM = REPO_ROOT / "deploy" / "local" / "pom.xml"
+LOG4J = REPO_ROOT / "deploy" / "local" / "log4j2.yaml"
+LIBS_DIR = REPO_ROOT / ".local" / "kafka-libs"
+MIN_JAVA = 17
+
+
+class KafkaLocalError(RuntimeError):
+    """Something the operator must fix; the message is one line (plus log lines where useful)."""
+
+
+@dataclass(frozen=True)
+class BrokerInfo:
+    node_id: int
+    host: str
+    port: int
+
+
+def _java_major(java: str) -> int:
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return 0
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def _java() -> str:
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").exists():
+        return str(Path(home) / "bin" / "java")
+    return shutil.which("java") or ""
+
+
+def check_tools(need_maven: bool = True) -> None:
+    """Fail in one line when Java 17+ (or Maven, to resolve the jars) is missing."""
+    java = _java()
+    missing = []
+    if not java:
+        missing.append(f"Java {MIN_JAVA}+ (apt-get install -y openjdk-17-jdk-headless)")
+    elif _java_major(java) < MIN_JAVA:
+        missing.append(f"Java {MIN_JAVA}+ (found Java {_java_major(java)} at {java})")
+    if need_maven and not shutil.which("mvn"):
+        missing.append("Maven (apt-get install -y maven)")
+    if missing:
+        raise KafkaLocalError("missing: " + "; ".join(missing) + " — or run `bash deploy/run`, which installs them")
+
+
+def resolve_jars(libs_dir: Path = LIBS_DIR) -> Path:
+    """Copy the broker's jars from Maven Central into ``libs_dir`` once; later calls reuse them."""
+    stamp = libs_dir / ".resolved"
+    if stamp.exists() and stamp.read_text() == POM.read_text():
+        return libs_dir
+    check_tools(need_maven=True)
+    print(f"resolving Kafka jars from Maven Central into {libs_dir} (once) ...", flush=True)
+    shutil.rmtree(libs_dir, ignore_errors=True)
+    cmd = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={libs_dir}"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise KafkaLocalError(f"mvn could not resolve the Kafka jars (exit {done.returncode}):\n{tail}")
+    stamp.write_text(POM.read_text())
+    return libs_dir
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` is a live (not zombie) process that is, or is about to become, our broker."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    if stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}:
+        return False
+    # Right after fork the child still runs Python; after exec it is java with kafka.Kafka. A recycled
+    # pid belonging to any other program is not ours, so `down` never signals it.
+    return b"kafka.Kafka" in cmdline or b"python" in cmdline
+
+
+class LocalCluster:
+    """N Kafka nodes on 127.0.0.1: client ports ``base_port + i``, controller ports ``base_port + 100 + i``."""
+
+    def __init__(self, base_dir: Path, nodes: int = 1, base_port: int = 19092, heap: str = "512m") -> None:
+        if not 1 <= nodes <= 9:
+            raise KafkaLocalError(f"--nodes must be between 1 and 9, got {nodes}")
+        self.base_dir = base_dir
+        self.nodes = nodes
+        self.base_port = base_port
+        self.heap = heap
+
+    # -- layout -------------------------------------------------------------------------------------
+    @property
+    def state_file(self) -> Path:
+        return self.base_dir / "cluster.json"
+
+    def node_dir(self, node_id: int) -> Path:
+        return self.base_dir / f"node-{node_id}"
+
+    def client_port(self, node_id: int) -> int:
+        return self.base_port + node_id - 1
+
+    def controller_port(self, node_id: int) -> int:
+        return self.base_port + 100 + node_id - 1
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(f"127.0.0.1:{self.client_port(n)}" for n in range(1, self.nodes + 1))
+
+    def _load_state(self) -> dict[str, object] | None:
+        if not self.state_file.exists():
+            return None
+        state: dict[str, object] = json.loads(self.state_file.read_text())
+        return state
+
+    def _pids(self) -> dict[int, int]:
+        pids = {}
+        for pid_file in sorted(self.base_dir.glob("node-*/kafka.pid")):
+            node_id = int(pid_file.parent.name.split("-")[1])
+            try:
+                pids[node_id] = int(pid_file.read_text().strip())
+            except ValueError:
+                continue
+        return pids
+
+    def running(self) -> dict[int, int]:
+        """Node id -> pid of the brokers we started that are still alive."""
+        return {node: pid for node, pid in self._pids().items() if _alive(pid)}
+
+    # -- commands -----------------------------------------------------------------------------------
+    def up(self, timeout_s: float = 90.0) -> list[BrokerInfo]:
+        state = self._load_state()
+        if state and int(str(state["nodes"])) != self.nodes:
+            if self.running():
+                raise KafkaLocalError(
+                    f"a {state['nodes']}-node cluster is running in {self.base_dir}; run `lienthong kafka down` first"
+                )
+            raise KafkaLocalError(
+                f"{self.base_dir} holds a {state['nodes']}-node cluster; `lienthong kafka reset` to start anew"
+            )
+        if state and int(str(state["base_port"])) != self.base_port:
+            self.base_port = int(str(state["base_port"]))
+        check_tools(need_maven=not (LIBS_DIR / ".resolved").exists())
+        libs = resolve_jars()
+        if state is None:
+            cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            state = {"cluster_id": cluster_id, "nodes": self.nodes, "base_port": self.base_port}
+            self.base_dir.mkdir(parents=True, exist_ok=True)
+            self.state_file.write_text(json.dumps(state, indent=2))
+        running = self.running()
+        for node_id in range(1, self.nodes + 1):
+            if node_id in running:
+                continue
+            self._write_config(node_id)
+            if not (self.node_dir(node_id) / "data" / "meta.properties").exists():
+                self._format(libs, node_id, str(state["cluster_id"]))
+            self._start(libs, node_id)
+        return self.wait_ready(timeout_s)
+
+    def _write_config(self, node_id: int) -> None:
+        voters = ",".join(f"{n}@127.0.0.1:{self.controller_port(n)}" for n in range(1, self.nodes + 1))
+        rf = min(3, self.nodes)
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": node_id,
+            "controller.quorum.voters": voters,
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.client_port(node_id)},"
+            f"CONTROLLER://127.0.0.1:{self.controller_port(node_id)}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.client_port(node_id)}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "log.dirs": self.node_dir(node_id) / "data",
+            "num.partitions": 3,
+            "offsets.topic.replication.factor": rf,
+            "transaction.state.log.replication.factor": rf,
+            "transaction.state.log.min.isr": min(2, rf),
+            "share.coordinator.state.topic.replication.factor": rf,
+            "share.coordinator.state.topic.min.isr": min(2, rf),
+            "group.initial.rebalance.delay.ms": 0,
+            "auto.create.topics.enable": "true",
+            "log.retention.check.interval.ms": 60000,
+        }
+        self.node_dir(node_id).mkdir(parents=True, exist_ok=True)
+        text = "".join(f"{k}={v}\n" for k, v in props.items())
+        (self.node_dir(node_id) / "server.properties").write_text(text)
+
+    def _java_cmd(self, libs: Path, main: str, args: Sequence[str]) -> list[str]:
+        return [
+            _java(),
+            f"-Xmx{self.heap}",
+            f"-Xms{self.heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={LOG4J}",
+            "-cp",
+            f"{libs}/*",
+            main,
+            *args,
+        ]
+
+    def _format(self, libs: Path, node_id: int, cluster_id: str) -> None:
+        config = self.node_dir(node_id) / "server.properties"
+        cmd = self._java_cmd(libs, "kafka.tools.StorageTool", ["format", "-t", cluster_id, "-c", str(config)])
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
+            raise KafkaLocalError(f"formatting node {node_id} failed:\n{tail}")
+
+    def _start(self, libs: Path, node_id: int) -> None:
+        node = self.node_dir(node_id)
+        config = node / "server.properties"
+        log = (node / "kafka.log").open("ab")
+        proc = subprocess.Popen(
+            self._java_cmd(libs, "kafka.Kafka", [str(config)]),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # outlives the CLI; `down` stops it by pid
+        )
+        (node / "kafka.pid").write_text(str(proc.pid))
+
+    def log_tail(self, lines: int = 20) -> str:
+        chunks = []
+        for log in sorted(self.base_dir.glob("node-*/kafka.log")):
+            text = log.read_text(errors="replace").splitlines()[-lines:]
+            chunks.append(f"--- {log} ---\n" + "\n".join(text))
+        return "\n".join(chunks)
+
+    def wait_ready(self, timeout_s: float = 90.0) -> list[BrokerInfo]:
+        """Wait until every node answers a metadata request and the cluster lists all brokers."""
+        deadline = time.monotonic() + timeout_s
+        last_error = "no answer"
+        while time.monotonic() < deadline:
+            if len(self.running()) < self.nodes:
+                raise KafkaLocalError(f"a Kafka node exited during start-up:\n{self.log_tail()}")
+            try:
+                brokers = describe_brokers(self.bootstrap)
+                if len(brokers) == self.nodes:
+                    return brokers
+                last_error = f"{len(brokers)} of {self.nodes} brokers registered"
+            except Exception as exc:  # noqa: BLE001 - any failure here means "not ready yet"
+                last_error = str(exc) or type(exc).__name__
+            time.sleep(0.5)
+        raise KafkaLocalError(
+            f"Kafka did not answer a metadata request within {timeout_s:.0f}s ({last_error}):\n{self.log_tail()}"
+        )
+
+    def status(self) -> tuple[dict[int, int], list[BrokerInfo]]:
+        running = self.running()
+        brokers: list[BrokerInfo] = []
+        if running:
+            try:
+                brokers = describe_brokers(self.bootstrap)
+            except Exception:  # noqa: BLE001 - a status report shows what it can
+                brokers = []
+        return running, brokers
+
+    def down(self, timeout_s: float = 30.0) -> list[int]:
+        """Stop the brokers we started (by recorded pid); returns the pids stopped."""
+        stopped = []
+        for node_id, pid in self._pids().items():
+            if _alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                stopped.append(pid)
+            (self.node_dir(node_id) / "kafka.pid").unlink(missing_ok=True)
+        deadline = time.monotonic() + timeout_s
+        for pid in stopped:
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        for pid in stopped:
+            _reap(pid)
+        return stopped
+
+    def reset(self) -> None:
+        """Stop the brokers and delete their data (never touches anything outside ``base_dir``)."""
+        self.down()
+        shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def describe_brokers(bootstrap: str, timeout_ms: int = 3000) -> list[BrokerInfo]:
+    """Ask the cluster for its brokers through a real metadata request."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap.split(","),
+        request_timeout_ms=timeout_ms,
+        bootstrap_timeout_ms=timeout_ms,
+        client_id="lienthong-ops",
+    )
+    try:
+        meta = admin.describe_cluster()
+    finally:
+        admin.close()
+    return sorted(
+        (BrokerInfo(int(b["broker_id"]), str(b["host"]), int(b["port"])) for b in meta["brokers"]),
+        key=lambda b: b.node_id,
+    )
