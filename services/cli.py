@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.settings import Settings, SettingsError, load_settings
+from services.settings import REPO_ROOT, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from services.ops.kafka_local import LocalCluster
@@ -81,7 +81,9 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     from services.ops.topics import CatalogError, apply_catalog, load_catalog
 
     try:
-        catalog = load_catalog(settings.topic_catalog, _agencies(), settings.replication_factor)
+        catalog = load_catalog(
+            settings.topic_catalog, _agencies(), settings.replication_factor, settings.topic_prefix
+        )
     except CatalogError as exc:
         raise CliError(str(exc)) from None
     if args.action == "list":
@@ -130,6 +132,78 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agency(settings: Settings, args: argparse.Namespace) -> int:
+    from schemas.agencies import default_agencies
+    from services.relay.auth import CredentialStore
+
+    store = CredentialStore(settings.credentials_path)
+    if args.action == "provision":
+        if args.target not in default_agencies():
+            raise CliError(f"unknown agency {args.target!r}; see schemas/agencies.yaml")
+        key_id, secret = store.provision(args.target)
+        print(f"key id: {key_id}")
+        print(f"secret: {secret}")
+        print("give both to the agency over a secure channel; the secret is not shown again")
+    elif args.action == "revoke":
+        try:
+            cred = store.revoke(args.target)
+        except KeyError:
+            raise CliError(f"no key {args.target!r}") from None
+        print(f"revoked {cred.key_id} of {cred.agency}")
+    else:
+        for cred in store.all():
+            state = f"revoked {cred.revoked}" if cred.revoked else "active"
+            print(f"{cred.key_id}  {cred.agency:20} created {cred.created}  {state}")
+    return 0
+
+
+def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
+    from services.relay.deadletter import read_letters, redrive
+    from services.relay.topics import DEADLETTER, QUARANTINE, prefixed
+
+    topic = prefixed(QUARANTINE if args.quarantine else DEADLETTER, settings.topic_prefix)
+    try:
+        letters = read_letters(settings.bootstrap_servers, topic)
+    except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
+        raise CliError(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
+    if args.action == "list":
+        if not letters:
+            print(f"{topic} is empty")
+        for letter in letters:
+            r = letter.record
+            what = f"{r.event_type or '?'} {r.event_id or ''}".strip()
+            print(f"{letter.ref:10} {r.failed_at[:19]}  {r.agency or '-':16} {what}  {r.reason_en[:80]}")
+        return 0
+    chosen = letters if args.all else [letter for letter in letters if letter.ref in args.refs]
+    missing = set(args.refs) - {letter.ref for letter in chosen}
+    if missing or not chosen:
+        raise CliError(f"no record {', '.join(sorted(missing)) or '(give a partition:offset or --all)'} in {topic}")
+    if args.action == "show":
+        import json
+
+        for letter in chosen:
+            body = json.loads(letter.record.to_json())
+            body.pop("payload_b64")
+            try:
+                body["payload"] = json.loads(letter.record.payload)
+            except ValueError:
+                body["payload"] = letter.record.payload.decode("utf-8", "replace")
+            print(json.dumps({"ref": letter.ref, **body}, ensure_ascii=False, indent=2))
+        return 0
+    for letter in chosen:
+        redrive(settings.bootstrap_servers, letter)
+        print(f"redriven {letter.ref} -> {letter.record.source_topic}")
+    return 0
+
+
+def cmd_schemas(settings: Settings, args: argparse.Namespace) -> int:
+    from schemas.jsonschema import generate
+
+    written = generate(Path(args.out) if args.out else REPO_ROOT / "schemas" / "json")
+    print(f"wrote {len(written)} files into {written[0].parent if written else args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lienthong", description="Inter-agency liaison connector on Kafka")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,6 +220,23 @@ def build_parser() -> argparse.ArgumentParser:
     topics.add_argument("action", choices=["apply", "list"])
     topics.add_argument("--check", action="store_true", help="report only; create nothing")
     topics.set_defaults(func=cmd_topics)
+
+    agency = sub.add_parser("agency", help="agency keys for the ingress API")
+    agency.add_argument("action", choices=["provision", "revoke", "list"])
+    agency.add_argument("target", nargs="?", default="", help="agency code (provision) or key id (revoke)")
+    agency.set_defaults(func=cmd_agency)
+
+    dlq = sub.add_parser("dlq", help="dead-lettered deliveries (or, with --quarantine, quarantined events)")
+    dlq.add_argument("action", choices=["list", "show", "redrive"])
+    dlq.add_argument("refs", nargs="*", help="partition:offset of the records (from `list`)")
+    dlq.add_argument("--all", action="store_true", help="every record")
+    dlq.add_argument("--quarantine", action="store_true", help="the quarantine topic instead")
+    dlq.set_defaults(func=cmd_dlq)
+
+    schemas = sub.add_parser("schemas", help="JSON Schemas for agency integrators")
+    schemas.add_argument("action", choices=["generate"])
+    schemas.add_argument("--out", help="output directory (default schemas/json)")
+    schemas.set_defaults(func=cmd_schemas)
 
     worker = sub.add_parser("worker", help="run the stream worker (router, watchdog, web)")
     worker.set_defaults(func=cmd_worker)

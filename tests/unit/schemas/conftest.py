@@ -1,0 +1,31 @@
+"""Helpers for the schemas unit tests: instants in Vietnam, the packaged calendar and workflows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from schemas import WorkflowRegistry, WorkingCalendar, default_calendar, default_workflows
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DOSSIER = "000.00.20.H41-260213-0001"
+LAND_TRANSFER = "1.004227.000.00.00.H42"
+FIRST_CERTIFICATE = "1.012789.000.00.00.H42"
+JOINT_PROVINCIAL = "1.010727.000.00.00.H42"
+
+
+def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """An instant in Asia/Ho_Chi_Minh."""
+    return datetime(year, month, day, hour, minute, tzinfo=TZ)
+
+
+@pytest.fixture
+def cal() -> WorkingCalendar:
+    return default_calendar()
+
+
+@pytest.fixture
+def workflows() -> WorkflowRegistry:
+    return default_workflows()
