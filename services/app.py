@@ -13,6 +13,16 @@ from __future__ import annotations
 import faust
 from faust.web import Request, Response, View
 
+from schemas.agencies import default_agencies
+from schemas.workcalendar import default_calendar
+from schemas.workflows import load_workflows
+from services.relay.agents import RelayCounters, install_agents, load_ledger
+from services.relay.auth import CredentialStore, RequestVerifier
+from services.relay.endpoints import load_endpoints
+from services.relay.ingress import Ingress
+from services.relay.routing import RoutingContext
+from services.relay.topics import make_topics
+from services.relay.views import install_views
 from services.settings import Settings
 
 __all__ = ["create_app", "run_worker"]
@@ -41,7 +51,22 @@ def create_app(settings: Settings) -> faust.App:
     async def healthz(web_view: View, request: Request) -> Response:
         return web_view.json({"status": "ok", "app": settings.app_id})
 
+    install_relay(app, settings)
     return app
+
+
+def install_relay(app: faust.App, settings: Settings) -> RelayCounters:
+    """The liaison relay: topics, the ledger table, the router, delivery agents and the ingress API."""
+    agencies = list(default_agencies())
+    topics = make_topics(app, agencies, settings.topic_prefix)
+    ctx = RoutingContext(workflows=load_workflows(), calendar=default_calendar())
+    counters = RelayCounters()
+    install_agents(app, topics, ctx, load_endpoints(settings.endpoints_path), counters)
+    verifier = RequestVerifier(CredentialStore(settings.credentials_path))
+    ingress = Ingress(verifier, ctx, lambda code: load_ledger(topics.dossiers, code))
+    install_views(app, topics, ingress)
+    app.lienthong_counters = counters  # type: ignore[attr-defined]
+    return counters
 
 
 def run_worker(app: faust.App, settings: Settings) -> None:

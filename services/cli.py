@@ -81,9 +81,7 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     from services.ops.topics import CatalogError, apply_catalog, load_catalog
 
     try:
-        catalog = load_catalog(
-            settings.topic_catalog, _agencies(), settings.replication_factor, settings.topic_prefix
-        )
+        catalog = load_catalog(settings.topic_catalog, _agencies(), settings.replication_factor, settings.topic_prefix)
     except CatalogError as exc:
         raise CliError(str(exc)) from None
     if args.action == "list":

@@ -37,8 +37,20 @@ class Settings(BaseSettings):
     web_host: str = Field(default="127.0.0.1", description="Address the worker's web server binds")
     web_port: int = Field(default=6066, ge=1, le=65535, description="Port of the worker's web server")
     app_id: str = Field(default="lienthong", min_length=1, description="Faust application id (consumer group)")
+    topic_prefix: str = Field(
+        default="lienthong",
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        max_length=40,
+        description="First part of every topic name (several environments can share a cluster)",
+    )
     topic_catalog: Path = Field(default=REPO_ROOT / "deploy" / "topics.yaml", description="Topic catalog")
     replication_factor: int = Field(default=1, ge=1, le=5, description="Replication used for new topics")
+    endpoints_file: Path | None = Field(
+        default=None, description="Agency connector endpoints (YAML); default <data dir>/endpoints.yaml"
+    )
+    credentials_file: Path | None = Field(
+        default=None, description="Agency keys for the ingress API; default <data dir>/credentials.json"
+    )
     timezone: str = Field(default="Asia/Ho_Chi_Minh")
     log_level: str = Field(default="info", description="crit|error|warn|info|debug")
 
@@ -61,6 +73,14 @@ class Settings(BaseSettings):
     @property
     def servers(self) -> list[str]:
         return self.bootstrap_servers.split(",")
+
+    @property
+    def endpoints_path(self) -> Path:
+        return self.endpoints_file or self.data_dir / "endpoints.yaml"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.credentials_file or self.data_dir / "credentials.json"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -29,6 +29,7 @@ __all__ = [
 
 DAY_MS = 24 * 3600 * 1000
 AGENCY_PLACEHOLDER = "{agency}"
+DEFAULT_PREFIX = "lienthong"
 
 
 class CatalogError(ValueError):
@@ -104,10 +105,13 @@ def topic_name(template: str, agency: str | None = None) -> str:
     return template
 
 
-def load_catalog(path: Path, agencies: Sequence[str] = (), replication_factor: int | None = None) -> Catalog:
+def load_catalog(
+    path: Path, agencies: Sequence[str] = (), replication_factor: int | None = None, prefix: str = DEFAULT_PREFIX
+) -> Catalog:
     """Read and validate the catalog; expand ``{agency}`` topics over ``agencies``.
 
-    ``replication_factor`` (from settings) overrides the file's default for every topic without its own.
+    ``replication_factor`` (from settings) overrides the file's default for every topic without its own;
+    ``prefix`` replaces the leading ``lienthong`` of every name (``LIENTHONG_TOPIC_PREFIX``).
     """
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -129,6 +133,8 @@ def load_catalog(path: Path, agencies: Sequence[str] = (), replication_factor: i
             configs["retention.ms"] = str(entry.retention_days * DAY_MS)
         names = [topic_name(entry.name, a) for a in agencies] if AGENCY_PLACEHOLDER in entry.name else [entry.name]
         for name in names:
+            if prefix != DEFAULT_PREFIX and name.startswith(DEFAULT_PREFIX + "."):
+                name = prefix + name[len(DEFAULT_PREFIX) :]
             specs.append(
                 TopicSpec(
                     name=name,

@@ -82,3 +82,11 @@ def test_invalid_catalog_names_the_entry(tmp_path: Path, body: str, message: str
 def test_missing_catalog_file(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="topic catalog not found"):
         load_catalog(tmp_path / "nope.yaml")
+
+
+def test_prefix_renames_every_topic_for_another_environment() -> None:
+    catalog = load_catalog(CATALOG, ["tax"], prefix="staging")
+    names = {t.name for t in catalog.topics}
+    assert "staging.events" in names
+    assert "staging.outbound.tax" in names
+    assert not any(n.startswith("lienthong.") for n in names)

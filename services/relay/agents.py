@@ -1,0 +1,192 @@
+"""The relay's agents: the router (events -> ledger + outbound topics) and one delivery agent per agency.
+
+Agents are thin: decode, call :func:`services.relay.routing.route` or a connector, forward the result.
+Nothing is dropped: an undecodable record or an event that breaks its workflow goes to the quarantine
+topic with its reason; a delivery that fails for good goes to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+
+from connectors import AgencyEndpoint, DeliveryResult, OutboundEvent, PushConnector, build_connector
+from schemas.codec import CONTENT_TYPE, CONTENT_TYPE_HEADER, to_json
+from schemas.errors import EventDecodeError, EventValidationError
+from schemas.events import parse_event
+from services.relay.deadletter import DeadLetter
+from services.relay.routing import Decision, Ledger, RoutingContext, route
+from services.relay.topics import RelayTopics
+
+__all__ = ["RelayCounters", "install_agents", "load_ledger"]
+
+log = logging.getLogger(__name__)
+_HEADERS = [(CONTENT_TYPE_HEADER, CONTENT_TYPE.encode())]
+
+
+@dataclass
+class RelayCounters:
+    """What the relay did since start, for /metrics and the demo summary."""
+
+    routed: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    emitted: int = 0
+    delivered: dict[str, int] = field(default_factory=dict)
+    dead_lettered: dict[str, int] = field(default_factory=dict)
+    delivery_attempts: dict[str, int] = field(default_factory=dict)
+
+
+def load_ledger(table: Any, code: str) -> Ledger | None:
+    raw = table.get(code.encode())
+    return Ledger.model_validate_json(raw) if raw else None
+
+
+async def _quarantine(topics: RelayTopics, key: bytes | None, value: bytes, **reason: Any) -> None:
+    source = topics.events.get_topic_name()
+    record = DeadLetter.build(kind="quarantine", source_topic=source, payload=value or b"", **reason)
+    await topics.quarantine.send(key=key, value=record.to_json())
+
+
+def install_agents(
+    app: faust.App,
+    topics: RelayTopics,
+    ctx: RoutingContext,
+    endpoints: list[AgencyEndpoint],
+    counters: RelayCounters,
+    connector_options: dict[str, Any] | None = None,
+) -> None:
+    """Register the router and one delivery agent per configured push endpoint on ``app``."""
+
+    @app.agent(topics.events, name="lienthong.router")
+    async def router(stream: Any) -> AsyncIterator[None]:
+        async for record in stream.events():
+            key, value = record.key, record.value
+            try:
+                event = parse_event(value)
+            except (EventDecodeError, EventValidationError) as exc:
+                counters.quarantined += 1
+                log.warning("quarantined undecodable record key=%s", key)
+                errors = exc.errors() if isinstance(exc, EventValidationError) else None
+                await _quarantine(
+                    topics,
+                    key,
+                    value,
+                    reason_en=f"undecodable event: {exc}"[:500],
+                    reason_vi="Sự kiện không đọc được hoặc không hợp lệ.",
+                    field_errors=errors,
+                )
+                continue
+            if key != event.subject.encode():
+                counters.quarantined += 1
+                await _quarantine(
+                    topics,
+                    key,
+                    value,
+                    event_id=event.id,
+                    event_type=event.type,
+                    agency=event.source,
+                    reason_en="record key must be the dossier code (subject)",
+                    reason_vi="Khóa bản ghi phải là mã hồ sơ.",
+                )
+                continue
+            decision: Decision = route(load_ledger(topics.dossiers, event.subject), event, ctx)
+            if decision.duplicate:
+                counters.duplicates += 1
+                continue
+            if decision.quarantine is not None:
+                counters.quarantined += 1
+                log.info("quarantined event %s (%s): %s", event.id, event.type, decision.quarantine.code)
+                await _quarantine(
+                    topics,
+                    key,
+                    value,
+                    event_id=event.id,
+                    event_type=event.type,
+                    agency=event.source,
+                    reason_en=f"{decision.quarantine.code}: {decision.quarantine.reason_en}",
+                    reason_vi=decision.quarantine.reason_vi,
+                )
+                continue
+            assert decision.ledger is not None
+            topics.dossiers[key] = decision.ledger.model_dump_json().encode()
+            counters.routed += 1
+            for emit in decision.emits:
+                outbound = topics.outbound.get(emit.agency)
+                if outbound is None:  # an agency without an outbound topic cannot be told: say so, keep it
+                    await _quarantine(
+                        topics,
+                        key,
+                        to_json(emit.event),
+                        event_id=emit.event.id,
+                        event_type=emit.event.type,
+                        agency=emit.agency,
+                        reason_en=f"no outbound topic for agency {emit.agency}",
+                        reason_vi=f"Không có kênh gửi đi cho cơ quan {emit.agency}.",
+                    )
+                    continue
+                await outbound.send(key=key, value=to_json(emit.event), headers=_HEADERS)
+                counters.emitted += 1
+            yield None
+
+    for endpoint in endpoints:
+        if endpoint.kind == "pull" or endpoint.agency not in topics.outbound:
+            continue
+        _install_delivery(app, topics, endpoint, counters, connector_options or {})
+
+
+def _install_delivery(
+    app: faust.App,
+    topics: RelayTopics,
+    endpoint: AgencyEndpoint,
+    counters: RelayCounters,
+    options: dict[str, Any],
+) -> None:
+    agency = endpoint.agency
+    source = topics.outbound[agency]
+
+    async def deliver(stream: Any) -> AsyncIterator[None]:
+        connector = build_connector(endpoint, **options)
+        assert isinstance(connector, PushConnector)
+        async with connector:
+            async for record in stream.events():
+                key, value = record.key, record.value
+                outbound: OutboundEvent | None = None
+                result: DeliveryResult | None = None
+                try:
+                    event = parse_event(value)
+                except (EventDecodeError, EventValidationError) as exc:
+                    reason = f"undeliverable record: {exc}"[:500]
+                else:
+                    outbound = OutboundEvent(event.id, agency, event.subject, event.type, value)
+                    result = await connector.deliver(outbound)
+                    counters.delivery_attempts[agency] = counters.delivery_attempts.get(agency, 0) + result.attempts
+                    if result.ok:
+                        counters.delivered[agency] = counters.delivered.get(agency, 0) + 1
+                        yield None
+                        continue
+                    reason = result.error or "delivery failed"
+                counters.dead_lettered[agency] = counters.dead_lettered.get(agency, 0) + 1
+                log.warning("dead-lettered delivery to %s of %s", agency, outbound.event_id if outbound else key)
+                letter = DeadLetter.build(
+                    kind="delivery",
+                    source_topic=source.get_topic_name(),
+                    payload=value or b"",
+                    event_id=outbound.event_id if outbound else None,
+                    event_type=outbound.event_type if outbound else None,
+                    agency=agency,
+                    status=result.status if result else None,
+                    attempts=result.attempts if result else 0,
+                    permanent=result.permanent if result else True,
+                    reason_en=reason,
+                    reason_vi=f"Không chuyển được sự kiện tới {agency}: {reason}",
+                )
+                await topics.deadletter.send(key=key, value=letter.to_json())
+                yield None
+
+    deliver.__name__ = f"deliver_{agency.replace('-', '_')}"
+    app.agent(source, name=f"lienthong.deliver.{agency}")(deliver)

@@ -1,0 +1,131 @@
+"""Dead letters and quarantine: the records, and the operator's list/show/redrive.
+
+Two topics hold what could not go on, each record with its reason:
+
+- ``lienthong.deadletter``: an outbound delivery an agency refused (4xx) or that ran out of retries;
+  redrive puts the original event back on the agency's outbound topic (the receiver drops a repeat by
+  its ``Idempotency-Key``, so redriving twice is harmless);
+- ``lienthong.quarantine``: an event that broke its workflow or could not be decoded; redrive puts it
+  back on ``lienthong.events`` (after the operator fixed the cause, e.g. opened the missing handoff).
+
+Usage::
+
+    record = DeadLetter.for_delivery(...)      # built by the delivery agent
+    letters = read_letters(bootstrap, "lienthong.deadletter")
+    redrive(bootstrap, letters[0])
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+__all__ = ["DeadLetter", "Letter", "read_letters", "redrive"]
+
+REDRIVE_HEADER = "lienthong-redrive-of"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One record of the dead-letter or quarantine topic (JSON value, key = dossier code)."""
+
+    kind: Literal["delivery", "quarantine"]
+    reason_en: str
+    reason_vi: str
+    source_topic: str  # where redrive puts the payload back
+    payload_b64: str  # the original record value, byte for byte
+    failed_at: str
+    event_id: str | None = None
+    event_type: str | None = None
+    agency: str | None = None
+    status: int | None = None
+    attempts: int | None = None
+    permanent: bool | None = None
+    field_errors: list[dict[str, str]] | None = None
+
+    @property
+    def payload(self) -> bytes:
+        return base64.b64decode(self.payload_b64)
+
+    def to_json(self) -> bytes:
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, ensure_ascii=False).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> DeadLetter:
+        return cls(**json.loads(raw))
+
+    @classmethod
+    def build(cls, *, payload: bytes, **fields: Any) -> DeadLetter:
+        return cls(
+            payload_b64=base64.b64encode(payload).decode(),
+            failed_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            **fields,
+        )
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A dead letter as read back from its topic, addressed by partition and offset."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    record: DeadLetter
+
+    @property
+    def ref(self) -> str:
+        return f"{self.partition}:{self.offset}"
+
+
+def read_letters(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Letter]:
+    """Every record of ``topic`` from the beginning, in partition/offset order (no consumer group)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False)
+    try:
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        letters: list[Letter] = []
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        while remaining:
+            batch = consumer.poll(timeout_ms=timeout_ms)
+            if not batch:
+                break
+            for tp, records in batch.items():
+                for rec in records:
+                    try:
+                        record = DeadLetter.from_json(rec.value)
+                    except (ValueError, TypeError):
+                        continue  # not ours; a dead-letter topic only holds DeadLetter records
+                    letters.append(Letter(topic, rec.partition, rec.offset, rec.key, record))
+                if consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+        return sorted(letters, key=lambda letter: (letter.partition, letter.offset))
+    finally:
+        consumer.close()
+
+
+def redrive(bootstrap: str, letter: Letter) -> None:
+    """Put the original payload back where it came from (acks=all), marked with where it was redriven from."""
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
+    try:
+        headers = [
+            ("content-type", b"application/cloudevents+json; charset=utf-8"),
+            (REDRIVE_HEADER, f"{letter.topic}/{letter.ref}".encode()),
+        ]
+        producer.send(letter.record.source_topic, key=letter.key, value=letter.record.payload, headers=headers).get(
+            timeout=30
+        )
+    finally:
+        producer.close()

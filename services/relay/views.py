@@ -1,0 +1,149 @@
+"""The ingress HTTP API served by the worker (faust web views on aiohttp).
+
+    POST /v1/events                                           a CloudEvent (structured JSON)
+    POST /v1/dossiers/{code}/handoffs/{handoff_id}/{action}   task-shaped: accept, return, verification, ...
+    GET  /v1/dossiers/{code}                                  liaison state and open handoffs
+    GET  /healthz  /readyz  /openapi.json
+
+202 means durable: the answer is sent only after Kafka acknowledged the write (acks=all).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import faust
+from aiohttp.web import Request
+from faust.web import Request as FaustRequest
+from faust.web import Response, View
+
+from schemas.agencies import default_agencies
+from schemas.codec import CONTENT_TYPE, CONTENT_TYPE_HEADER, to_json
+from services.relay.ingress import MAX_BODY, Answer, Ingress, problem
+from services.relay.openapi import TASKS, openapi_document
+from services.relay.routing import Ledger
+from services.relay.topics import RelayTopics
+
+__all__ = ["install_views"]
+
+log = logging.getLogger(__name__)
+
+
+def _respond(view: View, answer: Answer) -> Response:
+    response: Response = view.json(answer.body, status=answer.status)
+    for name, value in (answer.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _ledger_view(ledger: Ledger, agency: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(ledger.model_dump_json(exclude={"seen"}))
+    body["open_handoffs"] = [h for h in body["handoffs"].values() if h["status"] == "open" and not h["internal"]]
+    if default_agencies().kind_of(agency) not in ("one-stop", "office"):
+        body["handoffs"] = {k: h for k, h in body["handoffs"].items() if agency in (h["from_agency"], h["to_agency"])}
+        body["open_handoffs"] = [h for h in body["open_handoffs"] if agency in (h["from_agency"], h["to_agency"])]
+    return body
+
+
+def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None:
+    async def read_body(request: Request) -> bytes | Answer:
+        refused = ingress.check_body(request.headers.get("Content-Type"), request.content_length)
+        if refused is not None:
+            return refused
+        body: bytes = await request.content.read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            return problem(413, "too_large", f"request body larger than {MAX_BODY} bytes", "Nội dung quá lớn.")
+        return body
+
+    async def publish(event: Any) -> Answer:
+        key, value, headers = event.subject.encode(), to_json(event), [(CONTENT_TYPE_HEADER, CONTENT_TYPE.encode())]
+        try:
+            fut = await topics.events.send(key=key, value=value, headers=headers)
+            meta = await fut
+        except Exception:  # noqa: BLE001 - Kafka unavailable: the agency must retry, nothing was accepted
+            log.exception("could not write event %s to Kafka", event.id)
+            return problem(503, "unavailable", "Kafka did not acknowledge the write; retry", "Hệ thống tạm thời bận.")
+        body = ingress.accepted_body(event, meta.partition, meta.offset)
+        ingress.remember(event.id, body)
+        return Answer(202, body)
+
+    async def accept(request: Request, raw: bytes | dict[str, Any], body: bytes) -> Answer:
+        agency = ingress.authenticate(request.method, request.path, request.headers, body)
+        if isinstance(agency, Answer):
+            return agency
+        event, refusal = ingress.decide(agency, raw)
+        if refusal is not None:
+            return refusal
+        return await publish(event)
+
+    @app.page("/v1/events")
+    class Events(View):
+        async def post(self, request: Request) -> Response:
+            body = await read_body(request)
+            if isinstance(body, Answer):
+                return _respond(self, body)
+            return _respond(self, await accept(request, body, body))
+
+    @app.page("/v1/dossiers/{code}/handoffs/{handoff_id}/{action}")
+    class HandoffTask(View):
+        async def post(self, request: Request, code: str, handoff_id: str, action: str) -> Response:
+            event_type = TASKS.get(action)
+            if event_type is None:
+                return _respond(
+                    self,
+                    problem(
+                        404,
+                        "unknown_action",
+                        f"unknown action {action!r}; one of {', '.join(TASKS)}",
+                        f"Không có thao tác {action!r}.",
+                    ),
+                )
+            body = await read_body(request)
+            if isinstance(body, Answer):
+                return _respond(self, body)
+            agency = ingress.authenticate(request.method, request.path, request.headers, body)
+            if isinstance(agency, Answer):
+                return _respond(self, agency)
+            try:
+                data = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                return _respond(self, problem(400, "bad_json", "body is not JSON", "Nội dung không phải JSON."))
+            if not isinstance(data, dict):
+                return _respond(
+                    self, problem(422, "invalid_event", "body must be a JSON object", "Cần đối tượng JSON.")
+                )
+            data.setdefault("handoff_id", handoff_id)
+            raw = Ingress.envelope(agency, code, event_type, data, request.headers.get("Idempotency-Key"))
+            event, refusal = ingress.decide(agency, raw)
+            return _respond(self, refusal if refusal is not None else await publish(event))
+
+    @app.page("/v1/dossiers/{code}")
+    class Dossier(View):
+        async def get(self, request: Request, code: str) -> Response:
+            agency = ingress.authenticate(request.method, request.path, request.headers, b"")
+            if isinstance(agency, Answer):
+                return _respond(self, agency)
+            ledger = ingress.ledger_of(code)
+            visible = ledger is not None and (
+                default_agencies().kind_of(agency) in ("one-stop", "office")
+                or any(agency in (h.from_agency, h.to_agency) for h in ledger.handoffs.values())
+            )
+            if ledger is None or not visible:
+                return _respond(
+                    self,
+                    problem(404, "unknown_dossier", f"no dossier {code} for you", f"Không có hồ sơ {code} cho bạn."),
+                )
+            return self.json(_ledger_view(ledger, agency))
+
+    @app.page("/readyz")
+    async def readyz(view: View, request: FaustRequest) -> Response:
+        recovery = getattr(app.tables, "recovery", None)
+        completed = getattr(recovery, "completed", None)
+        ready = not app.rebalancing and (completed is None or completed.is_set())
+        return view.json({"ready": ready}, status=200 if ready else 503)
+
+    @app.page("/openapi.json")
+    async def openapi(view: View, request: FaustRequest) -> Response:
+        return view.json(openapi_document())

@@ -1,0 +1,1 @@
+"""Simulated agencies for tests and the demo: kept out of the production packages."""

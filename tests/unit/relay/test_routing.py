@@ -1,0 +1,218 @@
+"""The router's decisions, walked through the shipped workflows without Kafka."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from schemas.events import TZ
+from schemas.workcalendar import default_calendar
+from schemas.workflows import load_workflows
+from services.relay.routing import Decision, Ledger, RoutingContext, route
+from simulators.factory import (
+    FIRST_CERTIFICATE,
+    JOINT_PROVINCIAL,
+    LAND_TRANSFER,
+    completion_data,
+    dossier_received,
+    handoff_requested,
+    make_event,
+)
+
+CTX = RoutingContext(workflows=load_workflows(), calendar=default_calendar())
+START = datetime(2026, 11, 23, 8, 0, tzinfo=TZ)  # Monday
+RNG = random.Random(7)
+
+
+class Dossier:
+    """Drives one dossier through route(), keeping the ledger and the clock."""
+
+    def __init__(self, code: str, procedure: str) -> None:
+        self.now = START
+        received = dossier_received(code, procedure, self.now, budget_days=25)
+        self.received = received
+        self.ledger: Ledger | None = None
+        assert self.apply(received).quarantine is None
+
+    def apply(self, event: Any) -> Decision:
+        decision = route(self.ledger, event, CTX)
+        if decision.ledger is not None:
+            self.ledger = decision.ledger
+        return decision
+
+    def tick(self, hours: float = 1) -> datetime:
+        self.now += timedelta(hours=hours)
+        return self.now
+
+    def post(self, source: str, event_type: str, handoff_id: str | None, **extra: Any) -> Decision:
+        data = completion_data(event_type, RNG, self.now) if not extra else extra
+        if handoff_id is not None:
+            data = {**data, "handoff_id": handoff_id}
+        return self.apply(make_event(event_type, source, self.received.subject, data, time=self.tick()))
+
+    def open_for(self, agency: str) -> str:
+        assert self.ledger is not None
+        held = [h for h in self.ledger.held_by(agency) if not h.internal]
+        assert held, f"{agency} holds no open handoff: {self.ledger.handoffs}"
+        return held[0].handoff_id
+
+    def handoff(self, step: str, to: str, sender: str = "one-stop", hid: str | None = None) -> Decision:
+        event = handoff_requested(self.received, step, to, from_agency=sender, handoff_id=hid, at=self.tick())
+        return self.apply(event)
+
+
+def _told(decision: Decision) -> set[tuple[str, str]]:
+    return {(e.agency, e.event.type.rsplit(".", 2)[-2] + "." + e.event.type.rsplit(".", 1)[-1]) for e in decision.emits}
+
+
+def test_land_transfer_from_intake_to_result() -> None:
+    d = Dossier("000.00.20.H41-261123-0001", LAND_TRANSFER)
+    assert d.ledger is not None
+    assert d.ledger.workflow_version == 2
+
+    sent = d.handoff("land-check", "land-registry", hid="HS1-land-check")
+    assert sent.quarantine is None
+    assert _told(sent) == {("land-registry", "handoff.requested")}
+
+    accepted = d.post("land-registry", "vn.lienthong.handoff.accepted", "HS1-land-check", officer="Trần Văn Bình")
+    assert _told(accepted) == {("one-stop", "handoff.accepted")}
+
+    cadastral = d.post("land-registry", "vn.lienthong.cadastral.sent", "HS1-land-check")
+    # tax gets the new handoff and the cadastral form; one-stop does not get the taxpayer's full ID number
+    assert _told(cadastral) == {("tax", "handoff.requested"), ("tax", "cadastral.sent")}
+    to_tax = d.open_for("tax")
+    assert d.ledger is not None
+    assert d.ledger.handoffs[to_tax].due is not None
+
+    determined = d.post("tax", "vn.lienthong.obligation.determined", to_tax)
+    assert ("land-registry", "obligation.determined") in _told(determined)
+    assert ("one-stop", "obligation.determined") in _told(determined)
+    assert d.open_for("tax") == to_tax  # payment goes on under the same handoff
+
+    paid = d.post("tax", "vn.lienthong.obligation.paid", to_tax)
+    assert ("land-registry", "handoff.requested") in _told(paid)
+    assert ("land-registry", "obligation.paid") in _told(paid)
+    back = d.open_for("land-registry")
+
+    ready = d.post("land-registry", "vn.lienthong.result.ready", back)
+    assert ("one-stop", "result.ready") in _told(ready)
+    assert ("one-stop", "handoff.requested") in _told(ready)
+    assert d.ledger is not None
+    assert d.ledger.status == "result_ready"
+
+    returned = d.post("one-stop", "vn.lienthong.result.returned", None)
+    assert returned.quarantine is None
+    closed = d.apply(
+        make_event(
+            "vn.lienthong.dossier.closed", "one-stop", d.received.subject, {"outcome": "result_returned"}, time=d.tick()
+        )
+    )
+    assert closed.quarantine is None
+    assert d.ledger is not None
+    assert d.ledger.status == "closed"
+    assert not [h for h in d.ledger.open_handoffs() if not h.internal]
+
+
+def test_first_certificate_with_ward_and_parallel_survey() -> None:
+    d = Dossier("000.00.20.H41-261123-0002", FIRST_CERTIFICATE)
+    d.handoff("land-check", "land-registry", hid="HS2-land-check")
+    to_ward = d.handoff("ward-verify", "ward-loc-tho", sender="land-registry", hid="HS2-ward")
+    assert to_ward.quarantine is None
+    assert d.ledger is not None
+    assert d.ledger.handoffs["HS2-land-check"].step_id == "survey"
+
+    d.post("ward-loc-tho", "vn.lienthong.verification.posted", "HS2-ward")
+    assert d.ledger.handoffs["HS2-ward"].step_id == "listing"
+    d.post("ward-loc-tho", "vn.lienthong.listing.started", "HS2-ward")
+    d.post("land-registry", "vn.lienthong.verification.posted", "HS2-land-check")  # survey done
+    ended = d.post("ward-loc-tho", "vn.lienthong.listing.ended", "HS2-ward")
+    assert ("land-registry", "handoff.requested") in _told(ended)  # review starts when both branches are done
+    review = d.open_for("land-registry")
+    d.post("land-registry", "vn.lienthong.cadastral.sent", review)
+    to_tax = d.open_for("tax")
+    d.post("tax", "vn.lienthong.obligation.determined", to_tax)
+    d.post("tax", "vn.lienthong.obligation.paid", to_tax)
+    cert = d.open_for("land-registry")
+    assert d.handoff("sign", "office", sender="land-registry", hid="HS2-sign").quarantine is None
+    assert d.ledger.handoffs[cert].status == "completed"
+    ready = d.post("office", "vn.lienthong.result.ready", "HS2-sign")
+    assert ("one-stop", "result.ready") in _told(ready)
+
+
+def test_joint_procedure_forwards_to_city_department_and_one_stop() -> None:
+    d = Dossier("000.00.20.H41-261123-0003", JOINT_PROVINCIAL)
+    d.handoff("office-send", "office", hid="HS3-office")
+    d.handoff("dept-decide", "dept-tnmt", sender="office", hid="HS3-dept")
+    d.handoff("office-forward", "office", sender="dept-tnmt", hid="HS3-back")
+    assert d.handoff("city-record", "city-dept-tnmt", sender="office", hid="HS3-city").quarantine is None
+    assert d.handoff("result", "one-stop", sender="office", hid="HS3-result").quarantine is None
+    recorded = d.post("city-dept-tnmt", "vn.lienthong.handoff.accepted", "HS3-city", officer="Lê Văn Tám")
+    assert recorded.quarantine is None
+    assert d.ledger is not None
+    assert "city-record" in d.ledger.completed_steps
+
+
+SUPPLEMENT = {
+    "reasons": ["Thiếu bản sao hợp đồng chuyển nhượng có công chứng."],
+    "items": ["Hợp đồng chuyển nhượng"],
+    "legal_basis": "Khoản 2 Điều 9 Thông tư 24/2014/TT-BTNMT",
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "event_type", "data", "code"),
+    [
+        ("tax", "vn.lienthong.handoff.accepted", {"handoff_id": "HS9-land-check"}, "not_addressed"),
+        ("land-registry", "vn.lienthong.handoff.accepted", {"handoff_id": "no-such-handoff"}, "not_addressed"),
+        ("tax", "vn.lienthong.supplement.requested", SUPPLEMENT, "no_open_handoff"),
+    ],
+)
+def test_acting_where_one_does_not_belong_is_quarantined(
+    source: str, event_type: str, data: dict[str, Any], code: str
+) -> None:
+    d = Dossier("000.00.20.H41-261123-0009", LAND_TRANSFER)
+    d.handoff("land-check", "land-registry", hid="HS9-land-check")
+    decision = route(d.ledger, make_event(event_type, source, d.received.subject, data, time=d.tick()), CTX)
+    assert decision.quarantine is not None
+    assert decision.quarantine.code == code
+    assert decision.ledger is None
+
+
+def test_step_out_of_order_and_unknown_dossier_are_quarantined() -> None:
+    d = Dossier("000.00.20.H41-261123-0010", LAND_TRANSFER)
+    skipped = d.handoff("tax-assess", "tax", hid="HS10-tax")
+    assert skipped.quarantine is not None
+    assert skipped.quarantine.code == "out_of_order"
+    stranger = handoff_requested(d.received, "land-check", "land-registry")
+    orphan = stranger.model_copy(update={"subject": "000.00.20.H41-261123-9999"})
+    assert route(None, orphan, CTX).quarantine.code == "unknown_dossier"  # type: ignore[union-attr]
+
+
+def test_duplicate_event_is_a_no_op() -> None:
+    d = Dossier("000.00.20.H41-261123-0011", LAND_TRANSFER)
+    event = handoff_requested(d.received, "land-check", "land-registry", at=d.tick())
+    first = d.apply(event)
+    again = d.apply(event)
+    assert first.emits
+    assert not again.emits
+    assert again.duplicate
+    assert again.ledger == first.ledger
+
+
+def test_bounce_reopens_the_previous_step_and_counts() -> None:
+    d = Dossier("000.00.20.H41-261123-0012", LAND_TRANSFER)
+    d.handoff("land-check", "land-registry", hid="HS12-land-check")
+    d.post("land-registry", "vn.lienthong.cadastral.sent", "HS12-land-check")
+    to_tax = d.open_for("tax")
+    bounced = d.post("tax", "vn.lienthong.handoff.returned", to_tax, reason="Thiếu giá trị chuyển nhượng.")
+    assert bounced.quarantine is None
+    assert d.ledger is not None
+    assert d.ledger.bounces == 1
+    assert d.ledger.handoffs["HS12-land-check"].status == "open"
+    assert d.ledger.handoffs["HS12-land-check"].step_id == "land-check"
+    assert "land-check" not in d.ledger.completed_steps
+    again = d.post("land-registry", "vn.lienthong.cadastral.sent", "HS12-land-check")
+    assert ("tax", "handoff.requested") in _told(again)
