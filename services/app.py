@@ -16,6 +16,8 @@ from faust.web import Request, Response, View
 from schemas.agencies import default_agencies
 from schemas.workcalendar import default_calendar
 from schemas.workflows import load_workflows
+from services.monitor import install_monitor
+from services.relay import Relay
 from services.relay.agents import RelayCounters, install_agents, load_ledger
 from services.relay.auth import CredentialStore, RequestVerifier
 from services.relay.endpoints import load_endpoints
@@ -24,6 +26,7 @@ from services.relay.routing import RoutingContext
 from services.relay.topics import make_topics
 from services.relay.views import install_views
 from services.settings import Settings
+from services.watchdog import install_watchdog
 
 __all__ = ["create_app", "run_worker"]
 
@@ -51,22 +54,24 @@ def create_app(settings: Settings) -> faust.App:
     async def healthz(web_view: View, request: Request) -> Response:
         return web_view.json({"status": "ok", "app": settings.app_id})
 
-    install_relay(app, settings)
+    relay = install_relay(app, settings)
+    install_watchdog(app, settings, relay)
+    install_monitor(app, settings, relay)
     return app
 
 
-def install_relay(app: faust.App, settings: Settings) -> RelayCounters:
+def install_relay(app: faust.App, settings: Settings) -> Relay:
     """The liaison relay: topics, the ledger table, the router, delivery agents and the ingress API."""
     agencies = list(default_agencies())
     topics = make_topics(app, agencies, settings.topic_prefix)
     ctx = RoutingContext(workflows=load_workflows(), calendar=default_calendar())
     counters = RelayCounters()
-    install_agents(app, topics, ctx, load_endpoints(settings.endpoints_path), counters)
+    endpoints = load_endpoints(settings.endpoints_path)
+    install_agents(app, topics, ctx, endpoints, counters)
     verifier = RequestVerifier(CredentialStore(settings.credentials_path))
     ingress = Ingress(verifier, ctx, lambda code: load_ledger(topics.dossiers, code))
     install_views(app, topics, ingress)
-    app.lienthong_counters = counters  # type: ignore[attr-defined]
-    return counters
+    return Relay(topics=topics, ctx=ctx, counters=counters, ingress=ingress, endpoints=endpoints)
 
 
 def run_worker(app: faust.App, settings: Settings) -> None:

@@ -238,6 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run the stream worker (router, watchdog, web)")
     worker.set_defaults(func=cmd_worker)
+
+    from services.monitor.cli import register as register_monitor
+    from services.watchdog.cli import register as register_watchdog
+
+    register_watchdog(sub)
+    register_monitor(sub)
     return parser
 
 

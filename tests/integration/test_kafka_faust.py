@@ -9,8 +9,8 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
+from simulators.processes import Process, free_port
 from tests.support.kafka import KafkaUnreachable, require_kafka, unique
-from tests.support.processes import Process, free_port
 
 
 def test_message_relayed_by_faust_agent(kafka_bootstrap: str, tmp_path: Path) -> None:

@@ -1,0 +1,179 @@
+"""A whole lienthong on loopback: its own topics (a prefix), a real worker process, simulated agencies as
+real HTTP servers, and a key provisioned for each agency. Used by the demo, the benchmarks and the tests.
+
+    stack = Stack(bootstrap="127.0.0.1:19092", workdir=Path(".local/demo"))
+    await stack.start()
+    ...
+    await stack.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from services.relay.auth import CredentialStore
+from simulators.agency import SimulatedAgency
+from simulators.processes import Process, free_port
+
+# agency code -> connector kind of its system
+AGENCY_KINDS = {
+    "one-stop": "one-stop",
+    "land-registry": "land-registry",
+    "tax": "tax",
+    "office": "webhook",
+    "ward-loc-tho": "webhook",
+    "dept-tnmt": "lgsp",
+    "city-dept-tnmt": "webhook",
+}
+PUSH_SECRET = "test-push-secret-0123456789"
+
+
+@dataclass
+class Stack:
+    bootstrap: str
+    workdir: Path
+    prefix: str = field(default_factory=lambda: "t" + uuid.uuid4().hex[:10])
+    port: int = field(default_factory=free_port)
+    agencies: dict[str, SimulatedAgency] = field(default_factory=dict)
+    keys: dict[str, tuple[str, str]] = field(default_factory=dict)
+    worker: Process | None = None
+    posted: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "LIENTHONG_BOOTSTRAP_SERVERS": self.bootstrap,
+            "LIENTHONG_TOPIC_PREFIX": self.prefix,
+            "LIENTHONG_APP_ID": f"{self.prefix}-app",
+            "LIENTHONG_DATA_DIR": str(self.workdir),
+            "LIENTHONG_WEB_PORT": str(self.port),
+            "LIENTHONG_LOG_LEVEL": "info",
+        }
+
+    def topic(self, suffix: str) -> str:
+        return f"{self.prefix}.{suffix}"
+
+    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "services.cli", *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    async def start(
+        self,
+        act: bool = True,
+        endpoint_options: dict[str, Any] | None = None,
+        delay_s: tuple[float, float] = (0.05, 0.2),
+    ) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        applied = self.cli("topics", "apply")
+        if applied.returncode != 0:
+            raise RuntimeError(f"topics apply failed: {applied.stdout}{applied.stderr}")
+        store = CredentialStore(self.workdir / "credentials.json")
+        for code, kind in AGENCY_KINDS.items():
+            self.keys[code] = store.provision(code)
+            agency = SimulatedAgency(
+                code,
+                kind=kind,
+                ingress=self.url,
+                key_id=self.keys[code][0],
+                key_secret=self.keys[code][1],
+                push_secret=PUSH_SECRET,
+                act=act,
+                delay_s=delay_s,
+                on_post=lambda event_id, _type, at: self.posted.__setitem__(event_id, at),
+            )
+            await agency.start()
+            self.agencies[code] = agency
+        self.write_endpoints(endpoint_options or {})
+        self.worker = Process(["-m", "services.cli", "worker"], env=self.env, log=self.workdir / "worker.log")
+        await asyncio.to_thread(self.worker.wait_http, f"{self.url}/readyz", 90.0)
+
+    def write_endpoints(self, options: dict[str, Any]) -> None:
+        endpoints = []
+        for code, agency in self.agencies.items():
+            entry: dict[str, Any] = {
+                "agency": code,
+                "kind": agency.kind,
+                "url": agency.url,
+                "secret": PUSH_SECRET,
+                "timeout_s": 2,
+                "max_attempts": 6,
+                "backoff_initial_s": 0.05,
+                "backoff_max_s": 0.5,
+                **options.get(code, {}),
+            }
+            if agency.kind == "lgsp":
+                entry.update(token_url=f"{agency.url}/token", client_id=code, client_secret="lgsp-client-secret-123")
+            endpoints.append(entry)
+        (self.workdir / "endpoints.yaml").write_text(yaml.safe_dump({"endpoints": endpoints}))
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            await asyncio.to_thread(self.worker.stop)
+        for agency in self.agencies.values():
+            await agency.stop()
+
+    def tail(self) -> str:
+        return self.worker.tail(60) if self.worker else ""
+
+    async def wait_for(self, predicate: Any, timeout_s: float = 30.0, what: str = "condition") -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}\n--- worker log ---\n{self.tail()}")
+
+    async def ledger(self, code: str, as_agency: str = "office") -> dict[str, Any]:
+        response = await self.agencies[as_agency].request("GET", f"/v1/dossiers/{code}")
+        if response.status_code != 200:
+            raise RuntimeError(f"GET /v1/dossiers/{code}: {response.status_code} {response.text[:300]}")
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def wait_ledger(
+        self, code: str, predicate: Any, timeout_s: float = 30.0, what: str = "ledger"
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            response = await self.agencies["office"].request("GET", f"/v1/dossiers/{code}")
+            if response.status_code == 200 and predicate(response.json()):
+                body: dict[str, Any] = response.json()
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}: {response.text[:500]}\n{self.tail()}")
+            await asyncio.sleep(0.1)
+
+    def received(self, agency: str, types: Iterable[str] | None = None, subject: str | None = None) -> list[Any]:
+        wanted = set(types) if types else None
+        return [
+            r
+            for r in self.agencies[agency].received
+            if (wanted is None or r.event_type in wanted) and (subject is None or r.subject == subject)
+        ]
+
+
+async def post_raw(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        return await client.post(url, content=body, headers=headers)
