@@ -131,6 +131,8 @@ def install_agents(
                     continue
                 await outbound.send(key=key, value=to_json(emit.event), headers=_HEADERS)
                 counters.emitted += 1
+            for generated in decision.generated(event):
+                await topics.events.send(key=key, value=to_json(generated), headers=_HEADERS)
             yield None
 
     for endpoint in endpoints:

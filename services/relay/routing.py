@@ -115,6 +115,12 @@ class Decision:
     quarantine: Quarantine | None = None
     duplicate: bool = False
 
+    def generated(self, cause: Envelope[Any]) -> list[Envelope[Any]]:
+        """Events the router wrote on an agency's behalf (handoffs it opened): they belong in the event
+        log too, so every reader of the log sees the whole history. The ledger already counts them as
+        seen, so reading them back is a no-op for the router."""
+        return list({e.event.id: e.event for e in self.emits if e.event.id != cause.id}.values())
+
 
 @dataclass(frozen=True)
 class RoutingContext:
@@ -243,9 +249,13 @@ def _finish(work: _Work) -> Ledger:
             "last_event_at": event.time,
             "bounces": ledger.bounces + (1 if isinstance(event, HandoffReturned) else 0),
             "supplements": ledger.supplements + (1 if event.type == "vn.lienthong.supplement.requested" else 0),
-            "seen": (*ledger.seen, event.id)[-_SEEN_LIMIT:],
+            "seen": (*ledger.seen, event.id, *_generated_ids(work))[-_SEEN_LIMIT:],
         }
     )
+
+
+def _generated_ids(work: _Work) -> list[str]:
+    return list(dict.fromkeys(e.event.id for e in work.emits if e.event is not work.event))
 
 
 def _dispatch(work: _Work) -> Quarantine | None:

@@ -216,3 +216,13 @@ def test_bounce_reopens_the_previous_step_and_counts() -> None:
     assert "land-check" not in d.ledger.completed_steps
     again = d.post("land-registry", "vn.lienthong.cadastral.sent", "HS12-land-check")
     assert ("tax", "handoff.requested") in _told(again)
+
+
+def test_handoffs_the_router_opens_are_logged_and_read_back_as_no_ops() -> None:
+    d = Dossier("000.00.20.H41-261123-0013", LAND_TRANSFER)
+    d.handoff("land-check", "land-registry", hid="HS13-land-check")
+    cadastral = d.post("land-registry", "vn.lienthong.cadastral.sent", "HS13-land-check")
+    generated = cadastral.generated(next(e.event for e in cadastral.emits if e.event.type.endswith("cadastral.sent")))
+    assert [g.type for g in generated] == ["vn.lienthong.handoff.requested"]
+    echo = d.apply(generated[0])
+    assert echo.duplicate
