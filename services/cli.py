@@ -202,6 +202,14 @@ def cmd_schemas(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from simulators.demo import run_demo
+
+    return asyncio.run(run_demo(settings, args.dossiers, args.minutes, keep_running=not args.exit))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lienthong", description="Inter-agency liaison connector on Kafka")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -238,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run the stream worker (router, watchdog, web)")
     worker.set_defaults(func=cmd_worker)
+
+    demo = sub.add_parser("demo", help="the worker, simulated agencies and a day of dossiers (the main job)")
+    demo.add_argument("--dossiers", type=int, default=60, help="how many dossiers (default 60)")
+    demo.add_argument("--minutes", type=float, default=2.0, help="over how many minutes (default 2)")
+    demo.add_argument("--exit", action="store_true", help="stop after the summary even on a terminal")
+    demo.set_defaults(func=cmd_demo)
 
     from services.monitor.cli import register as register_monitor
     from services.watchdog.cli import register as register_watchdog

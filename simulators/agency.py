@@ -187,30 +187,55 @@ class SimulatedAgency:
         await asyncio.sleep(self._rng.uniform(*self.delay_s))
         lock = self._locks.setdefault(code, asyncio.Lock())
         async with lock:
-            response = await self.request("GET", f"/v1/dossiers/{code}")
-            if response.status_code != 200:
+            ledger = await self._ledger(code)
+            if ledger is None:
                 return
-            ledger = response.json()
             workflow = self._workflows.get(ledger["procedure_code"], ledger["workflow_version"])
             if trigger == "vn.lienthong.result.ready" and default_agencies().kind_of(self.code) == "one-stop":
                 await self._return_result(code, ledger)
                 return
-            for handoff in ledger["open_handoffs"]:
-                if handoff["to_agency"] == self.code:
-                    await self._do_step(code, handoff, workflow)
+            # Work through our open steps; a step that goes on under the same handoff (payment after the
+            # payment notice, listing after verification) shows up once the router has moved it on.
+            for _ in range(10):
+                mine = [h for h in ledger["open_handoffs"] if h["to_agency"] == self.code]
+                acted = [h for h in mine if await self._do_step(code, h, workflow)]
+                if not acted:
+                    return
+                ledger = await self._moved_on(code, acted)
+                if ledger is None:
+                    return
 
-    async def _do_step(self, code: str, handoff: dict[str, Any], workflow: Workflow) -> None:
+    async def _ledger(self, code: str) -> dict[str, Any] | None:
+        response = await self.request("GET", f"/v1/dossiers/{code}")
+        return response.json() if response.status_code == 200 else None
+
+    async def _moved_on(self, code: str, acted: list[dict[str, Any]], timeout_s: float = 10.0) -> dict[str, Any] | None:
+        """The ledger once the router processed what we posted on ``acted`` handoffs (or None)."""
+        before = {h["handoff_id"]: h["step_id"] for h in acted}
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            ledger = await self._ledger(code)
+            if ledger is None:
+                return None
+            now = {h["handoff_id"]: h["step_id"] for h in ledger["open_handoffs"]}
+            if all(now.get(hid) != step for hid, step in before.items()):
+                return ledger
+        return None
+
+    async def _do_step(self, code: str, handoff: dict[str, Any], workflow: Workflow) -> bool:
+        """Do our share of the handoff's current step; False if we already did."""
         step = workflow.step(handoff["step_id"])
         marker = (handoff["handoff_id"], step.id)
         if marker in self._done:
-            return
+            return False
         self._done.add(marker)
         hid = handoff["handoff_id"]
         if handoff.get("accepted_at") is None and (hid, "accepted") not in self._done:
             self._done.add((hid, "accepted"))
             await self.post_task(code, hid, "vn.lienthong.handoff.accepted", {"officer": "Cán bộ mô phỏng"})
             if "vn.lienthong.handoff.accepted" in step.completed_by:
-                return
+                return True
         completion = step.completed_by[0]
         if completion == "vn.lienthong.handoff.requested":
             await self._hand_over(code, hid, step, workflow)
@@ -225,6 +250,7 @@ class SimulatedAgency:
                     completion_data("vn.lienthong.listing.started", self._rng),
                 )
             await self.post_task(code, hid, completion, completion_data(completion, self._rng))
+        return True
 
     async def _hand_over(self, code: str, handoff_id: str, step: Step, workflow: Workflow) -> None:
         for nxt in workflow.successors(step.id):

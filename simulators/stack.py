@@ -23,21 +23,19 @@ from typing import Any
 import httpx
 import yaml
 
+from schemas.agencies import default_agencies
 from services.relay.auth import CredentialStore
 from simulators.agency import SimulatedAgency
 from simulators.processes import Process, free_port
 
-# agency code -> connector kind of its system
-AGENCY_KINDS = {
-    "one-stop": "one-stop",
-    "land-registry": "land-registry",
-    "tax": "tax",
-    "office": "webhook",
-    "ward-loc-tho": "webhook",
-    "dept-tnmt": "lgsp",
-    "city-dept-tnmt": "webhook",
-}
-PUSH_SECRET = "test-push-secret-0123456789"
+# agency kind -> connector kind of its system (provincial departments sit behind an LGSP-style gateway)
+CONNECTOR_OF_KIND = {"one-stop": "one-stop", "land-registry": "land-registry", "tax": "tax", "dept": "lgsp"}
+PUSH_SECRET = "simulated-push-secret-0123456789"
+
+
+def agency_kinds() -> dict[str, str]:
+    """Every registered agency -> the connector kind its simulated system speaks."""
+    return {a.code: CONNECTOR_OF_KIND.get(a.kind, "webhook") for a in default_agencies().values()}
 
 
 @dataclass
@@ -46,6 +44,7 @@ class Stack:
     workdir: Path
     prefix: str = field(default_factory=lambda: "t" + uuid.uuid4().hex[:10])
     port: int = field(default_factory=free_port)
+    app_id: str | None = None  # default: "<prefix>-app", a fresh consumer group per stack
     agencies: dict[str, SimulatedAgency] = field(default_factory=dict)
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     worker: Process | None = None
@@ -60,7 +59,7 @@ class Stack:
         return {
             "LIENTHONG_BOOTSTRAP_SERVERS": self.bootstrap,
             "LIENTHONG_TOPIC_PREFIX": self.prefix,
-            "LIENTHONG_APP_ID": f"{self.prefix}-app",
+            "LIENTHONG_APP_ID": self.app_id or f"{self.prefix}-app",
             "LIENTHONG_DATA_DIR": str(self.workdir),
             "LIENTHONG_WEB_PORT": str(self.port),
             "LIENTHONG_LOG_LEVEL": "info",
@@ -84,14 +83,17 @@ class Stack:
         act: bool = True,
         endpoint_options: dict[str, Any] | None = None,
         delay_s: tuple[float, float] = (0.05, 0.2),
+        retry: dict[str, Any] | None = None,
     ) -> None:
+        """``endpoint_options``: per agency overrides; ``retry``: overrides for every endpoint."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         applied = self.cli("topics", "apply")
         if applied.returncode != 0:
             raise RuntimeError(f"topics apply failed: {applied.stdout}{applied.stderr}")
         store = CredentialStore(self.workdir / "credentials.json")
-        for code, kind in AGENCY_KINDS.items():
-            self.keys[code] = store.provision(code)
+        for code, kind in agency_kinds().items():
+            active = [c for c in store.all() if c.agency == code and not c.revoked]
+            self.keys[code] = (active[0].key_id, active[0].secret) if active else store.provision(code)
             agency = SimulatedAgency(
                 code,
                 kind=kind,
@@ -105,11 +107,11 @@ class Stack:
             )
             await agency.start()
             self.agencies[code] = agency
-        self.write_endpoints(endpoint_options or {})
+        self.write_endpoints(endpoint_options or {}, retry or {})
         self.worker = Process(["-m", "services.cli", "worker"], env=self.env, log=self.workdir / "worker.log")
         await asyncio.to_thread(self.worker.wait_http, f"{self.url}/readyz", 90.0)
 
-    def write_endpoints(self, options: dict[str, Any]) -> None:
+    def write_endpoints(self, options: dict[str, Any], retry: dict[str, Any]) -> None:
         endpoints = []
         for code, agency in self.agencies.items():
             entry: dict[str, Any] = {
@@ -121,6 +123,7 @@ class Stack:
                 "max_attempts": 6,
                 "backoff_initial_s": 0.05,
                 "backoff_max_s": 0.5,
+                **retry,
                 **options.get(code, {}),
             }
             if agency.kind == "lgsp":
