@@ -102,7 +102,9 @@ class SimulatedAgency:
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._client = httpx.AsyncClient(base_url=self.ingress, timeout=10.0)
+        self._client = httpx.AsyncClient(
+            base_url=self.ingress, timeout=30.0, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        )
 
     async def stop(self) -> None:
         for task in list(self._tasks):

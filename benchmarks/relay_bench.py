@@ -1,0 +1,235 @@
+"""Relay figures on this machine: result-return latency at 50 and 500 events/s, and router throughput next to
+a bare aiokafka consume-and-produce loop on the same broker, in the same run.
+
+    .venv/bin/python -m benchmarks.relay_bench [--quick]
+
+Needs the local broker (`lienthong kafka up`). Each run uses fresh topics (a unique prefix) and prints a table.
+
+Latency: a land registry officer accepts handoffs (POST, signed) at a fixed rate; the relay forwards each
+acceptance to the one-stop-shop, whose simulated system records the arrival. Latency = arrival - POST start,
+both on this machine's clock. Throughput: dossier events pre-loaded on the event log are routed by a fresh
+worker; events/s = routed events / (last output record time - first output record time). The baseline loop
+reads the same records and writes each to another topic (acks=all), timed the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+
+from schemas.codec import to_kafka
+from schemas.events import TZ
+from simulators.factory import LAND_TRANSFER, dossier_code, dossier_received, handoff_requested
+from simulators.stack import Stack
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def _open_dossiers(stack: Stack, n: int, tag: str) -> list[tuple[str, str]]:
+    """n dossiers handed to the land registry; returns (code, handoff id) once all are routed."""
+    one_stop = stack.agencies["one-stop"]
+    opened = []
+    now = datetime.now(TZ)
+    version = 2
+    for i in range(n):
+        code = f"BENCH{tag}-{now:%y%m%d}-{i:05d}"
+        received = dossier_received(code, LAND_TRANSFER, now)
+        hid = f"{code}-lc"
+        await one_stop.post_event(received)
+        await one_stop.post_event(
+            handoff_requested(received, "land-check", "land-registry", handoff_id=hid, workflow_version=version)
+        )
+        opened.append((code, hid))
+        if i % 200 == 199:
+            print(f"    opened {i + 1}/{n} dossiers", flush=True)
+    await stack.wait_for(
+        lambda: len(stack.received("land-registry")) >= n, timeout_s=120, what="handoffs at the land registry"
+    )
+    return opened
+
+
+async def latency_at(stack: Stack, rate: float, seconds: float, tag: str) -> dict[str, Any]:
+    n = int(rate * seconds)
+    print(f"  latency at {rate:g} events/s: opening {n} dossiers ...", flush=True)
+    opened = await _open_dossiers(stack, n, tag)
+    land = stack.agencies["land-registry"]
+    one_stop = stack.agencies["one-stop"]
+    start = time.monotonic()
+    sent: dict[str, float] = {}
+    statuses: list[int] = []
+    in_flight = asyncio.Semaphore(64)  # an agency system's connection pool: beyond it, requests queue
+
+    async def accept(i: int, code: str, hid: str) -> None:
+        await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+        async with in_flight:
+            t0 = time.time()
+            response = await land.post_task(code, hid, "vn.lienthong.handoff.accepted", {"officer": "Cán bộ"})
+            statuses.append(response.status_code)
+            if response.status_code == 202:
+                sent[response.json()["id"]] = t0
+
+    print(f"  latency at {rate:g} events/s: posting {n} acceptances over {seconds:g} s ...", flush=True)
+    await asyncio.gather(*(accept(i, c, h) for i, (c, h) in enumerate(opened)))
+    achieved = n / (time.monotonic() - start)
+    await stack.wait_for(
+        lambda: sum(1 for r in one_stop.received if r.event_id in sent) >= len(sent),
+        timeout_s=120,
+        what="acceptances at the one-stop-shop",
+    )
+    lat = [(r.wall - sent[r.event_id]) * 1000 for r in one_stop.received if r.event_id in sent]
+    return {
+        "rate": rate,
+        "achieved": achieved,
+        "n": len(lat),
+        "p50": _pct(lat, 0.5),
+        "p99": _pct(lat, 0.99),
+        "max": max(lat),
+        "refused": sum(1 for s in statuses if s != 202),
+    }
+
+
+def _preload(bootstrap: str, topic: str, dossiers: int) -> int:
+    """Dossier events (received + handoff) on ``topic``, as the ingress would write them."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    now = datetime.now(TZ)
+    count = 0
+    for i in range(dossiers):
+        received = dossier_received(dossier_code(i, now).replace("H41", "BTP"), LAND_TRANSFER, now)
+        handoff = handoff_requested(
+            received, "land-check", "land-registry", workflow_version=2, handoff_id=f"{received.subject}-lc"
+        )
+        for event in (received, handoff):
+            key, value, headers = to_kafka(event)
+            producer.send(topic, key=key, value=value, headers=headers)
+            count += 1
+        if i % 2000 == 1999:
+            print(f"    preloaded {count} events", flush=True)
+    producer.flush()
+    producer.close()
+    return count
+
+
+def _span(bootstrap: str, topic: str, expected: int, timeout_s: float = 300) -> tuple[float, int]:
+    """Seconds between the first and last record of ``topic`` once it holds ``expected`` records."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+    deadline = time.monotonic() + timeout_s
+    last_print = 0.0
+    while True:
+        total = sum(consumer.end_offsets(parts).values())
+        if total >= expected or time.monotonic() > deadline:
+            break
+        if time.monotonic() - last_print > 3:
+            print(f"    {total}/{expected} records on {topic}", flush=True)
+            last_print = time.monotonic()
+        time.sleep(0.5)
+    consumer.assign(parts)
+    consumer.seek_to_beginning(*parts)
+    stamps: list[int] = []
+    while len(stamps) < total:
+        batch = consumer.poll(timeout_ms=2000)
+        if not batch:
+            break
+        stamps.extend(r.timestamp for records in batch.values() for r in records)
+    consumer.close()
+    return (max(stamps) - min(stamps)) / 1000, len(stamps)
+
+
+async def _bare_loop(bootstrap: str, source: str, sink: str, expected: int) -> None:
+    consumer = AIOKafkaConsumer(
+        source, bootstrap_servers=bootstrap, group_id=f"bare-{uuid.uuid4().hex[:8]}", auto_offset_reset="earliest"
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await consumer.start()
+    await producer.start()
+    done = 0
+    try:
+        async for record in consumer:
+            await producer.send(sink, key=record.key, value=record.value)
+            done += 1
+            if done >= expected:
+                break
+        await producer.flush()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def throughput(bootstrap: str, workdir: Path, dossiers: int) -> dict[str, Any]:
+    stack = Stack(bootstrap=bootstrap, workdir=workdir / "thru")
+    applied = stack.cli("topics", "apply")
+    assert applied.returncode == 0, applied.stderr
+    print(f"  throughput: preloading {dossiers} dossiers ({2 * dossiers} events) ...", flush=True)
+    events = _preload(bootstrap, stack.topic("events"), dossiers)
+
+    print("  throughput: bare aiokafka consume-and-produce loop ...", flush=True)
+    sink = stack.topic("bare")
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin.create_topics([NewTopic(sink, 6, 1)])
+    admin.close()
+    await _bare_loop(bootstrap, stack.topic("events"), sink, events)
+    bare_s, bare_n = _span(bootstrap, sink, events)
+
+    print("  throughput: the relay's router on a fresh worker ...", flush=True)
+    await stack.start(act=False)
+    # the router writes one handoff per dossier to the land registry's outbound topic
+    relay_s, relay_n = _span(bootstrap, stack.topic("outbound.land-registry"), dossiers)
+    await stack.stop()
+    return {
+        "events": events,
+        "bare_eps": bare_n / bare_s if bare_s else float("nan"),
+        "relay_eps": events * relay_n / dossiers / relay_s if relay_s else float("nan"),
+    }
+
+
+async def main(quick: bool) -> int:
+    bootstrap = os.environ.get("LIENTHONG_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    workdir = Path(tempfile.mkdtemp(prefix="lienthong-bench-"))
+    print(f"relay benchmark on {bootstrap} (python {sys.version.split()[0]}, {os.cpu_count()} cores)", flush=True)
+    stack = Stack(bootstrap=bootstrap, workdir=workdir / "lat")
+    await stack.start(act=False, retry={"max_attempts": 20})
+    try:
+        rows = [
+            await latency_at(stack, 50, 4 if quick else 10, "A"),
+            await latency_at(stack, 500, 2 if quick else 5, "B"),
+        ]
+    finally:
+        await stack.stop()
+    thru = await throughput(bootstrap, workdir, 2000 if quick else 10000)
+
+    print()
+    print("Result-return latency: agency POST -> one-stop-shop endpoint (ms)")
+    print(f"{'target ev/s':>12} {'achieved':>9} {'n':>6} {'p50':>8} {'p99':>8} {'max':>8} {'refused':>8}")
+    for r in rows:
+        print(
+            f"{r['rate']:>12g} {r['achieved']:>9.0f} {r['n']:>6} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+            f"{r['max']:>8.1f} {r['refused']:>8}"
+        )
+    print()
+    print("Throughput (events/s), same broker, same run")
+    print(f"{'loop':<40} {'events':>8} {'ev/s':>10} {'ratio':>7}")
+    print(f"{'bare aiokafka consume -> produce':<40} {thru['events']:>8} {thru['bare_eps']:>10.0f} {1.0:>7.2f}")
+    ratio = thru["relay_eps"] / thru["bare_eps"]
+    print(f"{'lienthong router (decode+route+table)':<40} {thru['events']:>8} {thru['relay_eps']:>10.0f} {ratio:>7.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
+    sys.exit(asyncio.run(main(parser.parse_args().quick)))
