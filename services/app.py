@@ -22,6 +22,7 @@ from services.relay.agents import RelayCounters, install_agents, load_ledger
 from services.relay.auth import CredentialStore, RequestVerifier
 from services.relay.endpoints import load_endpoints
 from services.relay.ingress import Ingress
+from services.relay.pull import install_pullers
 from services.relay.routing import RoutingContext
 from services.relay.topics import make_topics
 from services.relay.views import install_views
@@ -71,6 +72,7 @@ def install_relay(app: faust.App, settings: Settings) -> Relay:
     verifier = RequestVerifier(CredentialStore(settings.credentials_path))
     ingress = Ingress(verifier, ctx, lambda code: load_ledger(topics.dossiers, code))
     install_views(app, topics, ingress)
+    install_pullers(app, topics, ingress, endpoints, settings.data_dir)
     return Relay(topics=topics, ctx=ctx, counters=counters, ingress=ingress, endpoints=endpoints)
 
 

@@ -75,6 +75,7 @@ class SimulatedAgency:
     outage: bool = False
     scripted: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # next statuses to answer
     port: int = 0
+    outbox: list[dict[str, Any]] = field(default_factory=list)  # results for lienthong to pull
     errors: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -96,6 +97,7 @@ class SimulatedAgency:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/token", self._token)
+        app.router.add_get("/results", self._results)
         app.router.add_post("/{tail:.*}", self._receive)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -114,6 +116,21 @@ class SimulatedAgency:
             await self._client.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _results(self, request: web.Request) -> web.Response:
+        """A system that cannot push: lienthong pulls ``outbox`` from it, two items a page."""
+        ok = verify_signature(
+            self.push_secret,
+            request.headers.get(TIMESTAMP_HEADER, ""),
+            b"",
+            request.headers.get(SIGNATURE_HEADER, ""),
+            time.time(),
+        )
+        if not ok:
+            return web.json_response({"error": "bad signature"}, status=401)
+        since = int(request.query.get("since", "0"))
+        page = self.outbox[since : since + 2]
+        return web.json_response({"items": page, "next": str(since + len(page))})
 
     async def _token(self, request: web.Request) -> web.Response:
         return web.json_response({"access_token": f"tok-{self.code}", "token_type": "Bearer", "expires_in": 3600})

@@ -20,9 +20,9 @@ from faust.web import Request as FaustRequest
 from faust.web import Response, View
 
 from schemas.agencies import default_agencies
-from schemas.codec import CONTENT_TYPE, CONTENT_TYPE_HEADER, to_json
 from services.relay.ingress import MAX_BODY, Answer, Ingress, problem
 from services.relay.openapi import TASKS, openapi_document
+from services.relay.publish import Publisher
 from services.relay.routing import Ledger
 from services.relay.topics import RelayTopics
 
@@ -48,6 +48,8 @@ def _ledger_view(ledger: Ledger, agency: str) -> dict[str, Any]:
 
 
 def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None:
+    publish = Publisher(topics, ingress)
+
     async def read_body(request: Request) -> bytes | Answer:
         refused = ingress.check_body(request.headers.get("Content-Type"), request.content_length)
         if refused is not None:
@@ -56,18 +58,6 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
         if len(body) > MAX_BODY:
             return problem(413, "too_large", f"request body larger than {MAX_BODY} bytes", "Nội dung quá lớn.")
         return body
-
-    async def publish(event: Any) -> Answer:
-        key, value, headers = event.subject.encode(), to_json(event), [(CONTENT_TYPE_HEADER, CONTENT_TYPE.encode())]
-        try:
-            fut = await topics.events.send(key=key, value=value, headers=headers)
-            meta = await fut
-        except Exception:  # noqa: BLE001 - Kafka unavailable: the agency must retry, nothing was accepted
-            log.exception("could not write event %s to Kafka", event.id)
-            return problem(503, "unavailable", "Kafka did not acknowledge the write; retry", "Hệ thống tạm thời bận.")
-        body = ingress.accepted_body(event, meta.partition, meta.offset)
-        ingress.remember(event.id, body)
-        return Answer(202, body)
 
     async def accept(request: Request, raw: bytes | dict[str, Any], body: bytes) -> Answer:
         agency = ingress.authenticate(request.method, request.path, request.headers, body)

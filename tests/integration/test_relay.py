@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
 from datetime import datetime
 from itertools import count
@@ -17,7 +18,15 @@ from kafka import KafkaProducer
 from schemas.events import TZ
 from services.relay.auth import signed_headers
 from services.relay.deadletter import read_letters
-from simulators.factory import LAND_TRANSFER, dossier_code, dossier_received, handoff_requested
+from simulators.factory import (
+    FIRST_CERTIFICATE,
+    LAND_TRANSFER,
+    completion_data,
+    dossier_code,
+    dossier_received,
+    handoff_requested,
+    make_event,
+)
 from tests.support.system import System, post_raw
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -28,7 +37,13 @@ SEQ = count(100)
 async def system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[System]:
     sys_ = System(kafka_bootstrap, Path(tmp_path_factory.mktemp("relay")))
     try:
-        await sys_.start(act=False, endpoint_options={"land-registry": {"max_attempts": 40}})
+        await sys_.start(
+            act=False,
+            endpoint_options={
+                "land-registry": {"max_attempts": 40},
+                "ward-vinh-hai": {"kind": "pull", "poll_interval_s": 0.2},  # a system that cannot receive pushes
+            },
+        )
         yield sys_
     finally:
         await sys_.stop()
@@ -256,3 +271,38 @@ async def test_poison_message_is_quarantined_and_the_stream_goes_on(system: Syst
     listed = system.cli("dlq", "list", "--quarantine")
     assert listed.returncode == 0
     assert "unknown_dossier" in listed.stdout
+
+
+# -- pull connector ----------------------------------------------------------------------------------------
+async def test_results_pulled_from_a_system_that_cannot_push_are_relayed(system: System) -> None:
+    code = dossier_code(next(SEQ), datetime.now(TZ))
+    received = dossier_received(code, FIRST_CERTIFICATE, datetime.now(TZ))
+    assert (await system.agencies["one-stop"].post_event(received)).status_code == 202
+    to_land = handoff_requested(received, "land-check", "land-registry", handoff_id=f"{code}-lc")
+    assert (await system.agencies["one-stop"].post_event(to_land)).status_code == 202
+    await system.wait_ledger(code, lambda b: f"{code}-lc" in b["handoffs"], what="the land-check handoff")
+    to_ward = handoff_requested(
+        received, "ward-verify", "ward-vinh-hai", from_agency="land-registry", handoff_id=f"{code}-ward"
+    )
+    assert (await system.agencies["land-registry"].post_event(to_ward)).status_code == 202
+    await system.wait_ledger(code, lambda b: f"{code}-ward" in b["handoffs"], what="the ward handoff")
+
+    ward = system.agencies["ward-vinh-hai"]
+    verified = make_event(
+        "vn.lienthong.verification.posted",
+        "ward-vinh-hai",
+        code,
+        {**completion_data("vn.lienthong.verification.posted", random.Random(1)), "handoff_id": f"{code}-ward"},
+    )
+    bad = {"specversion": "1.0", "id": f"{code}-bad", "source": "ward-vinh-hai", "subject": code, "type": "nope"}
+    ward.outbox.extend([bad, json.loads(verified.model_dump_json(exclude_none=True))])
+
+    await system.wait_for(
+        lambda: [r for r in system.received("land-registry", subject=code) if r.event_id == verified.id],
+        timeout_s=30,
+        what="the pulled verification at the land registry",
+    )
+    assert [r for r in system.received("one-stop", subject=code) if r.event_id == verified.id]
+    refused = [x for x in dead_letters(system, "quarantine") if x.record.event_id == f"{code}-bad"]
+    assert refused
+    assert refused[0].record.reason_en.startswith("pulled item refused: invalid_event")
