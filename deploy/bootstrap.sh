@@ -1,5 +1,6 @@
 # Sourced by deploy/run and deploy/test: makes this machine able to run lienthong, idempotently.
 #   - Java 17+ and Maven (apt-get, as root or with passwordless sudo), for the Kafka broker;
+#   - Chromium and Noto fonts (apt-get), for the dashboard's end-to-end browser test;
 #   - Python 3.11+ with venv, and the project's virtualenv in .venv with pinned dependencies
 #     (deploy/constraints.txt), reinstalled only when pyproject.toml or the constraints change.
 # Prints one line and exits non-zero when something is missing and cannot be installed here.
@@ -51,6 +52,9 @@ ensure_system() {
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  # the dashboard's browser test drives Debian's Chromium (no browser download); Noto renders Vietnamese
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [ -d /usr/share/fonts/truetype/noto ] || missing+=(fonts-noto-core)
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
   [ "$(java_major)" -ge 17 ] || die "Java 17+ is required for Kafka 4 (found $(java_major)); set JAVA_HOME"
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
