@@ -46,9 +46,27 @@ def load_ledger(table: Any, code: str) -> Ledger | None:
     return Ledger.model_validate_json(raw) if raw else None
 
 
-async def _quarantine(topics: RelayTopics, key: bytes | None, value: bytes, **reason: Any) -> None:
-    source = topics.events.get_topic_name()
-    record = DeadLetter.build(kind="quarantine", source_topic=source, payload=value or b"", **reason)
+async def _quarantine(
+    topics: RelayTopics,
+    counters: RelayCounters,
+    key: bytes | None,
+    value: bytes,
+    event: Any | None,
+    reason_en: str,
+    reason_vi: str,
+    **extra: Any,
+) -> None:
+    """Put ``value`` on the quarantine topic with its reason (and what we know of the event); count it."""
+    counters.quarantined += 1
+    known = {"event_id": event.id, "event_type": event.type, "agency": event.source} if event is not None else {}
+    record = DeadLetter.build(
+        kind="quarantine",
+        source_topic=topics.events.get_topic_name(),
+        payload=value or b"",
+        reason_en=reason_en,
+        reason_vi=reason_vi,
+        **{**known, **extra},
+    )
     await topics.quarantine.send(key=key, value=record.to_json())
 
 
@@ -63,54 +81,30 @@ def install_agents(
     """Register the router and one delivery agent per configured push endpoint on ``app``."""
 
     @app.agent(topics.events, name="lienthong.router")
-    async def router(stream: Any) -> AsyncIterator[None]:
+    async def router(stream: Any) -> None:
         async for record in stream.events():
             key, value = record.key, record.value
             try:
                 event = parse_event(value)
             except (EventDecodeError, EventValidationError) as exc:
-                counters.quarantined += 1
                 log.warning("quarantined undecodable record key=%s", key)
                 errors = exc.errors() if isinstance(exc, EventValidationError) else None
-                await _quarantine(
-                    topics,
-                    key,
-                    value,
-                    reason_en=f"undecodable event: {exc}"[:500],
-                    reason_vi="Sự kiện không đọc được hoặc không hợp lệ.",
-                    field_errors=errors,
-                )
+                reason = f"undecodable event: {exc}"[:500]
+                vi = "Sự kiện không đọc được hoặc không hợp lệ."
+                await _quarantine(topics, counters, key, value, None, reason, vi, field_errors=errors)
                 continue
             if key != event.subject.encode():
-                counters.quarantined += 1
-                await _quarantine(
-                    topics,
-                    key,
-                    value,
-                    event_id=event.id,
-                    event_type=event.type,
-                    agency=event.source,
-                    reason_en="record key must be the dossier code (subject)",
-                    reason_vi="Khóa bản ghi phải là mã hồ sơ.",
-                )
+                en, vi = "record key must be the dossier code (subject)", "Khóa bản ghi phải là mã hồ sơ."
+                await _quarantine(topics, counters, key, value, event, en, vi)
                 continue
             decision: Decision = route(load_ledger(topics.dossiers, event.subject), event, ctx)
             if decision.duplicate:
                 counters.duplicates += 1
                 continue
             if decision.quarantine is not None:
-                counters.quarantined += 1
-                log.info("quarantined event %s (%s): %s", event.id, event.type, decision.quarantine.code)
-                await _quarantine(
-                    topics,
-                    key,
-                    value,
-                    event_id=event.id,
-                    event_type=event.type,
-                    agency=event.source,
-                    reason_en=f"{decision.quarantine.code}: {decision.quarantine.reason_en}",
-                    reason_vi=decision.quarantine.reason_vi,
-                )
+                q = decision.quarantine
+                log.info("quarantined event %s (%s): %s", event.id, event.type, q.code)
+                await _quarantine(topics, counters, key, value, event, f"{q.code}: {q.reason_en}", q.reason_vi)
                 continue
             assert decision.ledger is not None
             topics.dossiers[key] = decision.ledger.model_dump_json().encode()
@@ -118,22 +112,15 @@ def install_agents(
             for emit in decision.emits:
                 outbound = topics.outbound.get(emit.agency)
                 if outbound is None:  # an agency without an outbound topic cannot be told: say so, keep it
-                    await _quarantine(
-                        topics,
-                        key,
-                        to_json(emit.event),
-                        event_id=emit.event.id,
-                        event_type=emit.event.type,
-                        agency=emit.agency,
-                        reason_en=f"no outbound topic for agency {emit.agency}",
-                        reason_vi=f"Không có kênh gửi đi cho cơ quan {emit.agency}.",
-                    )
+                    en = f"no outbound topic for agency {emit.agency}"
+                    vi = f"Không có kênh gửi đi cho cơ quan {emit.agency}."
+                    payload = to_json(emit.event)
+                    await _quarantine(topics, counters, key, payload, emit.event, en, vi, agency=emit.agency)
                     continue
                 await outbound.send(key=key, value=to_json(emit.event), headers=_HEADERS)
                 counters.emitted += 1
             for generated in decision.generated(event):
                 await topics.events.send(key=key, value=to_json(generated), headers=_HEADERS)
-            yield None
 
     for endpoint in endpoints:
         if endpoint.kind == "pull" or endpoint.agency not in topics.outbound:
