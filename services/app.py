@@ -56,8 +56,8 @@ def create_app(settings: Settings) -> faust.App:
         return web_view.json({"status": "ok", "app": settings.app_id})
 
     relay = install_relay(app, settings)
-    install_watchdog(app, settings, relay)
-    install_monitor(app, settings, relay)
+    watchdog = install_watchdog(app, settings, relay)
+    install_monitor(app, settings, relay, watchdog)
     return app
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["REPO_ROOT", "Settings", "SettingsError", "load_settings"]
@@ -81,6 +81,77 @@ class Settings(BaseSettings):
     @property
     def credentials_path(self) -> Path:
         return self.credentials_file or self.data_dir / "credentials.json"
+
+    # -- the watchdog (services/watchdog) ---------------------------------------------------------
+    watchdog_rules_file: Path | None = Field(
+        default=None, description="Alert rules (YAML); default: the packaged services/watchdog/rules.yaml"
+    )
+    watchdog_tick_s: float = Field(default=1.0, ge=0.05, le=60, description="Seconds between deadline-index reads")
+    digest_hour: int = Field(default=7, ge=0, le=23, description="Hour of the Office's daily digest (Asia/Ho_Chi_Minh)")
+    digest_minute: int = Field(default=30, ge=0, le=59, description="Minute of the daily digest")
+    alert_webhook_url: str | None = Field(default=None, description="POST every alert and digest here (JSON)")
+    alert_webhook_secret: SecretStr | None = Field(
+        default=None, min_length=16, description="HMAC key signing the alert webhook (16+ characters)"
+    )
+    alert_webhook_max_attempts: int = Field(default=5, ge=1, le=50, description="Delivery attempts per alert")
+    alert_webhook_backoff_s: float = Field(default=0.5, ge=0, le=60, description="First retry wait (doubles)")
+    smtp_host: str | None = Field(default=None, description="SMTP server for alert emails; unset: no email")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = Field(default="lienthong@localhost", description="From: of alert emails")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the SMTP connection with STARTTLS")
+    smtp_username: str | None = Field(default=None)
+    smtp_password: SecretStr | None = Field(default=None)
+    contacts_file: Path | None = Field(
+        default=None, description="Alert recipients per agency and audience (YAML); default <data dir>/contacts.yaml"
+    )
+    clock_file: Path | None = Field(
+        default=None,
+        description="TESTS ONLY: read the watchdog's current instant from this file (JSON); unset: real time",
+    )
+
+    @model_validator(mode="after")
+    def _webhook_secret(self) -> Settings:
+        if self.alert_webhook_url is not None:
+            if not self.alert_webhook_url.startswith(("http://", "https://")):
+                raise ValueError("LIENTHONG_ALERT_WEBHOOK_URL must be an http:// or https:// URL")
+            if self.alert_webhook_secret is None:
+                raise ValueError("LIENTHONG_ALERT_WEBHOOK_URL needs LIENTHONG_ALERT_WEBHOOK_SECRET (16+ characters)")
+        return self
+
+    @property
+    def contacts_path(self) -> Path:
+        return self.contacts_file or self.data_dir / "contacts.yaml"
+
+    # -- the monitor (services/monitor) -----------------------------------------------------------
+    monitor_users_file: Path | None = Field(
+        default=None, description="Dashboard users (JSON, mode 0600); default <data dir>/monitor-users.json"
+    )
+    monitor_session_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Key signing session cookies (32+ characters); unset: a key kept in <data dir>/monitor-session.key",
+    )
+    monitor_session_hours: float = Field(default=10.0, gt=0, le=168, description="Lifetime of a dashboard session")
+    monitor_cookie_secure: bool = Field(default=False, description="Send the session cookie over HTTPS only")
+    monitor_sample_s: float = Field(default=10.0, ge=0.2, le=600, description="Seconds between consumer-lag samples")
+    monitor_window: int = Field(default=10, ge=2, le=100, description="Consumer-lag samples per status window")
+    monitor_groups: str = Field(
+        default="", description="More consumer groups to watch, comma separated (the worker's own group always)"
+    )
+    monitor_refresh_s: float = Field(default=5.0, ge=1, le=300, description="Dashboard live-update interval")
+    monitor_cache_s: float = Field(default=2.0, ge=0, le=300, description="Seconds a business snapshot is reused")
+    monitor_metrics_token: SecretStr | None = Field(
+        default=None, min_length=16, description="Bearer token /metrics requires (16+ characters); unset: open"
+    )
+
+    @property
+    def monitor_users_path(self) -> Path:
+        return self.monitor_users_file or self.data_dir / "monitor-users.json"
+
+    @property
+    def monitor_group_list(self) -> list[str]:
+        extra = [g.strip() for g in self.monitor_groups.split(",") if g.strip()]
+        return list(dict.fromkeys([self.app_id, *extra]))
 
 
 def load_settings(**overrides: object) -> Settings:

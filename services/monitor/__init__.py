@@ -9,9 +9,10 @@ if TYPE_CHECKING:
 
     from services.relay import Relay
     from services.settings import Settings
+    from services.watchdog import Watchdog
 
 __all__ = ["install_monitor"]
 
 
-def install_monitor(app: faust.App, settings: Settings, relay: Relay) -> None:
+def install_monitor(app: faust.App, settings: Settings, relay: Relay, watchdog: Watchdog) -> None:
     """Register the monitor's views and tasks on ``app`` (not built yet)."""

@@ -1,0 +1,107 @@
+"""Compliance rules: facts about how a dossier was handled, not about time running out (except the last).
+
+Repeated or late supplement requests, suspensions and refusals without a substantive reason or legal basis,
+bouncing a dossier back and forth, and a result left unreturned in the one-stop software.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from schemas.fields import nfc
+from schemas.workcalendar import WorkingCalendar
+from services.watchdog.findings import Collector, Finding, name_vi, rule_key, when_vi
+from services.watchdog.rules import Audience, RuleSet
+from services.watchdog.state import WatchState
+
+__all__ = ["compliance"]
+
+
+def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCalendar) -> None:
+    """The compliance findings of ``state`` (and the wake-up of the result-not-returned rule)."""
+    code, comp = state.code, rules.compliance
+    both: tuple[Audience, ...] = ("unit", "office")
+
+    def finding(rule: str, subject: str, kind: str, at: datetime, agency: str, vi: str, en: str) -> None:
+        c.fire(Finding(rule, 1, subject, kind, 1, agency, both, at, None, nfc(vi), en))
+
+    if len(state.supplements) > comp.max_supplement_requests:
+        extra = state.supplements[comp.max_supplement_requests]
+        count = comp.max_supplement_requests + 1
+        if at := c.due(rule_key(code, "-", 1, "second_supplement"), extra.at):
+            finding(
+                "second_supplement",
+                code,
+                "-",
+                at,
+                extra.agency,
+                f"Yêu cầu bổ sung nhiều lần: hồ sơ {code} bị {name_vi(extra.agency)} yêu cầu bổ sung lần thứ {count}"
+                " (quy định chỉ yêu cầu bổ sung một lần, đầy đủ).",
+                f"Repeated supplement request: {extra.agency} asked for supplement no. {count} on dossier {code}"
+                " (the rules allow one complete request).",
+            )
+    if state.supplements and state.dossier.clock.cycles and rule_key(code, "-", 1, "late_supplement") not in c.fired:
+        intake = cal.intake_start(state.dossier.clock.cycles[0].started_at)
+        limit = cal.days(comp.supplement_within_working_days)
+        late = next((m for m in state.supplements if cal.elapsed(intake, m.at) > limit), None)
+        if late is not None and (at := c.due(rule_key(code, "-", 1, "late_supplement"), late.at)):
+            days = math.floor(cal.elapsed(intake, late.at) / cal.day_length * 10) / 10
+            days_vi = f"{days:g}".replace(".", ",")
+            finding(
+                "late_supplement",
+                code,
+                "-",
+                at,
+                late.agency,
+                f"Yêu cầu bổ sung muộn: {name_vi(late.agency)} yêu cầu bổ sung hồ sơ {code} sau {days_vi} ngày"
+                f" làm việc kể từ khi tiếp nhận (tối đa {comp.supplement_within_working_days:g} ngày).",
+                f"Late supplement request: {late.agency} asked to supplement dossier {code} {days:g} working days"
+                f" after intake (at most {comp.supplement_within_working_days:g}).",
+            )
+    for mark in state.unreasoned:
+        if at := c.due(rule_key(mark.subject, mark.kind, 1, "no_reason"), mark.at):
+            what_vi = "tạm dừng" if mark.kind == "suspended" else "từ chối"
+            lacks_vi = "lý do cụ thể" if mark.missing == "reason" else "căn cứ pháp lý"
+            lacks_en = "a substantive reason" if mark.missing == "reason" else "a legal basis"
+            finding(
+                "no_reason",
+                mark.subject,
+                mark.kind,
+                at,
+                mark.agency,
+                f"{what_vi.capitalize()} không đúng quy định: {name_vi(mark.agency)} {what_vi} giải quyết hồ sơ"
+                f" {code} mà không nêu {lacks_vi}.",
+                f"Improper stop: {mark.agency} {mark.kind} dossier {code} without {lacks_en}.",
+            )
+    if len(state.bounces) > comp.max_bounces:
+        bounce = state.bounces[comp.max_bounces]
+        count = comp.max_bounces + 1
+        if at := c.due(rule_key(code, "-", 1, "bounced"), bounce.at):
+            finding(
+                "bounced",
+                code,
+                "-",
+                at,
+                bounce.agency,
+                f"Chuyển trả nhiều lần: hồ sơ {code} đã bị chuyển trả {count} lần (tối đa {comp.max_bounces} lần),"
+                f" lần này do {name_vi(bounce.agency)}.",
+                f"Bounced back and forth: dossier {code} was returned {count} times (at most {comp.max_bounces}),"
+                f" this time by {bounce.agency}.",
+            )
+    ready = state.result_ready_at
+    if ready is not None and state.returned_at is None and not state.finished:
+        span = comp.close_within_working_hours
+        instant = cal.add(cal.next_office_instant(ready), timedelta(hours=span))
+        if at := c.due(rule_key(code, "-", 1, "result_not_closed"), instant):
+            finding(
+                "result_not_closed",
+                code,
+                "-",
+                at,
+                state.ledger.receiving_unit,
+                f"Chưa trả kết quả: hồ sơ {code} đã có kết quả lúc {when_vi(ready)} nhưng sau {span:g} giờ làm việc"
+                " vẫn chưa trả kết quả hoặc kết thúc trên phần mềm một cửa.",
+                f"Result not returned: dossier {code} has had its result since {ready:%Y-%m-%d %H:%M} but was not"
+                f" returned or closed in the one-stop software within {span:g} working hours.",
+            )

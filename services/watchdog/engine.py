@@ -1,0 +1,272 @@
+"""The watchdog's decisions over its tables, without Kafka: events in, alerts and notices out.
+
+Tables (all keyed in the dossier's partition, so a worker holds whole dossiers):
+
+- ``states``  dossier code -> :class:`WatchState` JSON (clocks, facts, and the keys of the alerts raised);
+- ``index``   the deadline index: ``<unix ms>|<code>`` -> b"" (sorted): each dossier's earliest future
+  wake-up (plus entries an event made stale, read once and dropped when their time comes);
+- ``late``    ``<YYYY-MM>|<code>`` -> :class:`LateEntry` JSON, the late-dossier report rows;
+- ``notices`` notice id -> :class:`Notice` JSON.
+
+:meth:`Watchdog.on_event` folds an event and evaluates the dossier at once; :meth:`Watchdog.on_tick`
+reads the index from the partition's cursor up to now (a range scan: the cost is the number of due
+wake-ups, never the number of open handoffs), evaluates each woken dossier and deletes the entries.
+Both write everything synchronously and return an :class:`Outbox` for the caller to send afterwards:
+the deduplication keys are in the state row before an alert leaves, and nothing interleaves between a
+read and its write (one event loop). The cursor lives in memory: after a restart the first tick scans
+from the start of the index, so wake-ups that passed while the worker was down fire then, once.
+
+Usage::
+
+    engine = Watchdog(ctx, rules, clock, states=..., index=..., late=..., notices=...)
+    outbox = engine.on_event(partition, event)
+    outbox, more = engine.on_tick(partition)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Any
+
+from schemas.envelope import Envelope
+from services.relay.routing import RoutingContext
+from services.watchdog.alerts import alert_document, to_bytes
+from services.watchdog.clock import Clock
+from services.watchdog.digest import NearDue, digest_document, near_due
+from services.watchdog.evaluate import evaluate
+from services.watchdog.notices import Notice, draft_notice, notice_document
+from services.watchdog.report import LateEntry, late_entry, monthly_report
+from services.watchdog.rules import RuleSet
+from services.watchdog.state import WatchState, advance, workflow_of
+from services.watchdog.store import Storage, epoch_ms, index_bound, index_key, key_at, parse_index_key
+
+__all__ = ["Outbox", "Watchdog", "WatchdogCounters"]
+
+log = logging.getLogger(__name__)
+_DIGEST_MARK = b"~digest|"
+
+
+@dataclass
+class WatchdogCounters:
+    """What the watchdog did since start (served at ``/v1/watchdog/stats``; no personal data)."""
+
+    events: int = 0
+    ignored: int = 0
+    undecodable: int = 0
+    errors: int = 0
+    ticks: int = 0
+    woken: int = 0
+    alerts: int = 0
+    notices: int = 0
+    digests: int = 0
+    delivered: dict[str, int] = field(default_factory=dict)
+    dead_lettered: dict[str, int] = field(default_factory=dict)
+    last_tick_at: str | None = None
+    last_tick_ms: float = 0.0
+
+
+@dataclass
+class Outbox:
+    """Records to send once the tables are written: (key, value) pairs."""
+
+    alerts: list[tuple[bytes, bytes]] = field(default_factory=list)
+    notices: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    def extend(self, other: Outbox) -> None:
+        self.alerts.extend(other.alerts)
+        self.notices.extend(other.notices)
+
+
+class Watchdog:
+    """Deadline tracking, alert rules, notices and the late report over four :class:`Storage` tables."""
+
+    def __init__(
+        self,
+        ctx: RoutingContext,
+        rules: RuleSet,
+        clock: Clock,
+        *,
+        states: Storage,
+        index: Storage,
+        late: Storage,
+        notices: Storage,
+        digest_at: time = time(7, 30),
+        counters: WatchdogCounters | None = None,
+    ) -> None:
+        self.ctx, self.rules, self.clock = ctx, rules, clock
+        self.states, self.index, self.late, self.notices = states, index, late, notices
+        self.digest_at = digest_at
+        self.counters = counters or WatchdogCounters()
+        self._cursor: dict[int, bytes] = {}
+        self._last: datetime | None = None
+
+    @property
+    def calendar(self) -> Any:
+        return self.ctx.calendar
+
+    def now(self) -> datetime:
+        """The clock, never going backwards (the index cursor relies on it)."""
+        now = self.clock.now()
+        if self._last is not None and now < self._last:
+            return self._last
+        self._last = now
+        return now
+
+    # -- state ------------------------------------------------------------------------------------
+    def load(self, partition: int, code: str) -> WatchState | None:
+        raw = self.states.get(partition, code.encode())
+        return WatchState.model_validate_json(raw) if raw else None
+
+    def find(self, code: str, partitions: list[int] | None = None) -> tuple[int, WatchState] | None:
+        for p in partitions if partitions is not None else self.states.partitions():
+            state = self.load(p, code)
+            if state is not None:
+                return p, state
+        return None
+
+    # -- events -----------------------------------------------------------------------------------
+    def on_event(self, partition: int, event: Envelope[Any]) -> Outbox:
+        """Fold ``event`` (of ``partition``) into its dossier and evaluate the dossier now."""
+        self.counters.events += 1
+        state = advance(self.load(partition, event.subject), event, self.ctx, self.rules)
+        if state is None:
+            self.counters.ignored += 1
+            return Outbox()
+        return self._commit(partition, state, self.now(), changed=True)
+
+    # -- the timer --------------------------------------------------------------------------------
+    def on_tick(self, partition: int, now: datetime | None = None, limit: int = 500) -> tuple[Outbox, bool]:
+        """Evaluate the dossiers whose wake-ups are due in ``partition``; ``more`` if the batch was full."""
+        now = now or self.now()
+        hi = index_bound(now)
+        lo = self._cursor.get(partition, b"")
+        rows = self.index.scan(partition, lo, hi, limit)
+        out = Outbox()
+        codes = list(dict.fromkeys(parse_index_key(key)[1] for key, _ in rows))
+        for key, _ in rows:
+            self.index.delete(partition, key)
+        for code in codes:
+            state = self.load(partition, code)
+            if state is not None:
+                out.extend(self._commit(partition, state, now, changed=False))
+        self.counters.woken += len(codes)
+        more = len(rows) >= limit
+        self._cursor[partition] = rows[-1][0] + b"\x00" if more else hi
+        return out, more
+
+    def forget_cursors(self, keep: list[int]) -> None:
+        """After a rebalance: partitions (re)gained start their scan from the beginning."""
+        for p in list(self._cursor):
+            if p not in keep:
+                del self._cursor[p]
+
+    def _commit(self, partition: int, state: WatchState, now: datetime, changed: bool) -> Outbox:
+        workflow = workflow_of(state, self.ctx)
+        cal = self.calendar
+        ev = evaluate(state, workflow, self.rules, now, cal)
+        code, out = state.code, Outbox()
+        for finding in ev.findings:
+            doc = alert_document(code, state.ledger.procedure_code, finding, self.rules.version, now)
+            out.alerts.append((code.encode(), to_bytes(doc)))
+        notice: Notice | None = None
+        if ev.notice_needed and ev.forecast is not None and ev.culprit is not None:
+            draft = draft_notice(state, workflow, ev.forecast, ev.culprit, self.rules, now, cal)
+            if draft.id not in state.notices:
+                notice = draft
+                out.notices.append((code.encode(), to_bytes(notice_document(draft))))
+        floor_now = math.floor(epoch_ms(now))
+        # Only the earliest wake-up goes in the index: evaluating the dossier then finds every rule due and
+        # schedules the next one. (The digest still finds a near-due clock: the earliest wake-up of its
+        # dossier is never later than that clock's due.)
+        wake = {min(math.ceil(epoch_ms(t)) for t in ev.wakeups)} if ev.wakeups else set()
+        fresh = wake - set(state.scheduled)
+        for ms in sorted(fresh):
+            self.index.put(partition, key_at(ms, code), b"")
+        scheduled = tuple(sorted(s for s in set(state.scheduled) | wake if s > floor_now))
+        update: dict[str, Any] = {}
+        if ev.findings:
+            update["fired"] = (*state.fired, *(f.key for f in ev.findings))
+        if notice is not None:
+            update["notices"] = (*state.notices, notice.id)
+        if scheduled != state.scheduled:
+            update["scheduled"] = scheduled
+        if update:
+            state = state.model_copy(update=update)
+        if changed or update:
+            self.states.put(partition, code.encode(), state.model_dump_json().encode())
+        # A timer wake-up changes no clock: the report row only moves while the dossier runs past its due.
+        late_now = changed or (ev.dossier_due is not None and ev.dossier_due <= now)
+        entry = late_entry(state, workflow, now, cal) if late_now else None
+        if entry is not None:
+            self.late.put(partition, f"{entry.month}|{code}".encode(), entry.model_dump_json().encode())
+        if notice is not None:
+            self.notices.put(partition, notice.id.encode(), notice.model_dump_json().encode())
+            self.counters.notices += 1
+        self.counters.alerts += len(ev.findings)
+        return out
+
+    def schedule(self, partition: int, at: datetime, code: str) -> None:
+        """Put one wake-up in the index (tests and benchmarks; the engine schedules by itself)."""
+        self.index.put(partition, index_key(at, code), b"")
+
+    # -- the digest, the report, notices ----------------------------------------------------------
+    def near_due(self, partitions: list[int], now: datetime) -> list[NearDue]:
+        """Near-due handoffs and dossiers of ``partitions``: a range scan of the index up to the largest
+        threshold ahead (every open clock with a due has its due in the index), not a full scan."""
+        cal = self.calendar
+        ahead = max(self.rules.due_soon.handoff.horizon(cal), self.rules.due_soon.dossier.horizon(cal))
+        horizon = cal.add(cal.next_office_instant(now), ahead) or now
+        items: list[NearDue] = []
+        for p in partitions:
+            # from the tick's cursor: a wake-up due but not yet read (the next tick's) still counts
+            lo, hi = self._cursor.get(p, b""), index_bound(horizon)
+            codes = dict.fromkeys(parse_index_key(k)[1] for k, _ in self.index.scan(p, lo, hi, 10_000_000))
+            for code in codes:
+                state = self.load(p, code)
+                if state is not None:
+                    items.extend(near_due(state, workflow_of(state, self.ctx), self.rules, now, cal))
+        return items
+
+    def maybe_digest(self, partitions: list[int], now: datetime | None = None) -> dict[str, Any] | None:
+        """Today's digest, once per day per partition, from the configured hour on (Asia/Ho_Chi_Minh)."""
+        now = now or self.now()
+        local = now.astimezone(self.calendar.tz)
+        if local.time() < self.digest_at:
+            return None
+        mark = _DIGEST_MARK + local.date().isoformat().encode()
+        todo = [p for p in partitions if self.index.get(p, mark) is None]
+        if not todo:
+            return None
+        document = digest_document(self.near_due(todo, now), local)
+        for p in todo:
+            self.index.put(p, mark, now.isoformat().encode())
+        self.counters.digests += 1
+        return document
+
+    def late_entries(self, month: str, partitions: list[int], now: datetime) -> list[LateEntry]:
+        """The month's late dossiers, recomputed at ``now`` (the stored row when the state is gone)."""
+        entries: list[LateEntry] = []
+        prefix = f"{month}|".encode()
+        for p in partitions:
+            for key, raw in self.late.scan(p, prefix, prefix + b"\xff", 10_000_000):
+                code = key[len(prefix) :].decode()
+                state = self.load(p, code)
+                fresh = late_entry(state, workflow_of(state, self.ctx), now, self.calendar) if state else None
+                entries.append(
+                    fresh if fresh is not None and fresh.month == month else LateEntry.model_validate_json(raw)
+                )
+        return entries
+
+    def late_report(self, month: str, partitions: list[int], agency: str | None = None) -> dict[str, Any]:
+        now = self.now()
+        return monthly_report(month, self.late_entries(month, partitions, now), now, agency)
+
+    def notice(self, notice_id: str, partitions: list[int]) -> Notice | None:
+        for p in partitions:
+            raw = self.notices.get(p, notice_id.encode())
+            if raw is not None:
+                return Notice.model_validate_json(raw)
+        return None

@@ -1,0 +1,227 @@
+"""Apology-and-new-appointment notices (phiếu xin lỗi và hẹn lại ngày trả kết quả): draft and print.
+
+When the forecast says a dossier will be late, the watchdog drafts the notice for the agency holding
+the delay: the reason, and a new appointment that adds whole working days to the due time (the delay
+rounded up, plus the configured margin). The draft is an event on ``<prefix>.notices``, a printable
+HTML page (``GET /v1/notices/{id}``) and a push to the one-stop-shop, which tells the citizen. The form
+itself is data (``notice_templates.yaml``): the one in force on the dossier's intake day is used.
+
+Usage::
+
+    notice = draft_notice(state, workflow, evaluation.forecast, evaluation.culprit, rules, now, cal)
+    html = render_notice(notice)
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import math
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import yaml
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.agencies import default_agencies
+from schemas.fields import nfc
+from schemas.workcalendar import WorkingCalendar
+from schemas.workflows import Workflow
+from services.watchdog.findings import hours_en, hours_vi, when_vi
+from services.watchdog.forecast import Culprit, Forecast
+from services.watchdog.rules import RuleSet
+from services.watchdog.state import WatchState
+
+__all__ = [
+    "NOTICE_TEMPLATES_PATH",
+    "Notice",
+    "NoticeTemplate",
+    "draft_notice",
+    "load_templates",
+    "notice_document",
+    "render_notice",
+]
+
+NOTICE_TEMPLATES_PATH = Path(__file__).with_name("notice_templates.yaml")
+NOTICE_TYPE = "vn.lienthong.apology.drafted"
+_NAMESPACE = uuid.UUID("0b5e3f1c-8a4d-4c7e-9f21-6c69656e7468")
+
+
+class NoticeTemplate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    form_no: str
+    legal_basis: str
+    valid_from: AwareDatetime
+    title: str
+    paragraphs: tuple[str, ...] = Field(min_length=1)
+    signature: str
+    signature_note: str = ""
+
+
+class _TemplateFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int
+    templates: tuple[NoticeTemplate, ...] = Field(min_length=1)
+
+
+@functools.cache
+def load_templates(path: Path = NOTICE_TEMPLATES_PATH) -> tuple[NoticeTemplate, ...]:
+    parsed = _TemplateFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return tuple(sorted(parsed.templates, key=lambda t: t.valid_from))
+
+
+def template_for(key: str, at: datetime) -> NoticeTemplate:
+    """The form ``key`` in force at ``at`` (the latest taking effect by then; the earliest as a fallback)."""
+    versions = [t for t in load_templates() if t.key == key] or list(load_templates())
+    in_force = [t for t in versions if t.valid_from <= at]
+    return in_force[-1] if in_force else versions[0]
+
+
+class Notice(BaseModel):
+    """A drafted apology notice, as stored (``watchdog-notices`` table) and sent (``data`` of the event)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    dossier_code: str
+    procedure_code: str
+    procedure_name_vi: str
+    receiving_unit: str
+    responsible_agency: str
+    handoff_id: str | None
+    step_id: str | None
+    received_at: AwareDatetime
+    due: AwareDatetime
+    new_appointment_at: AwareDatetime
+    delay_working_days: int
+    reason_vi: str
+    reason_en: str
+    applicant_name: str | None
+    drafted_at: AwareDatetime
+    template: str
+
+
+def draft_notice(
+    state: WatchState,
+    workflow: Workflow,
+    fc: Forecast,
+    who: Culprit,
+    rules: RuleSet,
+    now: datetime,
+    cal: WorkingCalendar,
+) -> Notice:
+    """The notice for a dossier that will be late (``fc.late``); its id is stable per dossier clock cycle."""
+    assert fc.due is not None
+    days = max(1, math.ceil(fc.delay / cal.day_length)) + rules.notices.extra_working_days
+    new_date = cal.add(fc.due, cal.days(days)) or fc.due + timedelta(days=days)
+    agencies = default_agencies()
+    agency_vi = agencies[who.agency].name_vi if who.agency in agencies else who.agency
+    step = next((s for s in workflow.steps if s.id == who.step_id), None)
+    if step is not None and who.overdue > timedelta(0):
+        reason_vi = (
+            f"Hồ sơ đang chậm ở bước «{step.name_vi}» do {agency_vi} xử lý: đã quá hạn {hours_vi(who.overdue)}"
+            " giờ làm việc."
+        )
+        reason_en = (
+            f"The dossier is held up at step '{step.name_en}' ({who.agency}),"
+            f" {hours_en(who.overdue)} working hours overdue."
+        )
+    else:
+        reason_vi = (
+            f"Thời gian giải quyết còn lại ({hours_vi(max(fc.remaining, timedelta(0)))} giờ làm việc) không đủ cho"
+            f" các bước còn lại ({hours_vi(fc.needed)} giờ làm việc); chậm tại {agency_vi}."
+        )
+        reason_en = (
+            f"The time left ({hours_en(max(fc.remaining, timedelta(0)))} working hours) is shorter than the remaining"
+            f" steps need ({hours_en(fc.needed)} working hours); held up at {who.agency}."
+        )
+    cycle = len(state.dossier.clock.cycles)
+    return Notice(
+        id=str(uuid.uuid5(_NAMESPACE, f"{state.code}|apology|{cycle}|{len(state.dossier.apologies)}")),
+        dossier_code=state.code,
+        procedure_code=workflow.procedure_code,
+        procedure_name_vi=workflow.name_vi,
+        receiving_unit=state.ledger.receiving_unit,
+        responsible_agency=who.agency,
+        handoff_id=who.handoff_id,
+        step_id=who.step_id or None,
+        received_at=state.dossier.received_at,
+        due=fc.due,
+        new_appointment_at=new_date,
+        delay_working_days=days,
+        reason_vi=nfc(reason_vi),
+        reason_en=reason_en,
+        applicant_name=state.applicant,
+        drafted_at=now,
+        template=template_for(rules.notices.template, state.dossier.received_at).key,
+    )
+
+
+def notice_document(notice: Notice) -> dict[str, Any]:
+    """The event on ``<prefix>.notices`` (CloudEvents structured mode; the applicant's name is left out)."""
+    data = notice.model_dump(mode="json", exclude={"applicant_name"})
+    data["document"] = f"/v1/notices/{notice.id}"
+    return {
+        "specversion": "1.0",
+        "id": notice.id,
+        "source": "urn:lienthong:watchdog",
+        "type": NOTICE_TYPE,
+        "subject": notice.dossier_code,
+        "time": notice.drafted_at.isoformat(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def _date_vi(at: datetime) -> str:
+    return f"{at:%d/%m/%Y}"
+
+
+def render_notice(notice: Notice, place: str = "Nha Trang") -> str:
+    """The printable HTML page (A4, Times New Roman), filled from the form in force."""
+    template = template_for(notice.template, notice.received_at)
+    agencies = default_agencies()
+    agency = agencies[notice.responsible_agency] if notice.responsible_agency in agencies else None
+    values = {
+        "received_date": _date_vi(notice.received_at),
+        "agency_name": agency.name_vi if agency else notice.responsible_agency,
+        "procedure_name": notice.procedure_name_vi,
+        "dossier_code": notice.dossier_code,
+        "due_date": when_vi(notice.due),
+        "reason": notice.reason_vi,
+        "new_date": when_vi(notice.new_appointment_at),
+    }
+    escaped = {k: html.escape(v) for k, v in values.items()}
+    paragraphs = "\n".join(f"<p>{Template(html.escape(p)).safe_substitute(escaped)}</p>" for p in template.paragraphs)
+    drafted = notice.drafted_at
+    to = html.escape(notice.applicant_name) if notice.applicant_name else "&hellip;&hellip;&hellip;&hellip;"
+    page = f"""<!DOCTYPE html>
+<html lang="vi"><head><meta charset="utf-8"><title>{html.escape(template.title)} — {escaped["dossier_code"]}</title>
+<style>
+@page {{ size: A4; margin: 20mm 20mm 20mm 30mm; }}
+body {{ font-family: "Times New Roman", serif; font-size: 13pt; line-height: 1.5; max-width: 170mm; margin: auto; }}
+.head {{ display: flex; justify-content: space-between; text-align: center; }}
+.head div {{ width: 48%; }} h1 {{ font-size: 14pt; text-align: center; margin-top: 2em; }}
+.sign {{ margin-left: 50%; text-align: center; margin-top: 2em; }} .note {{ font-style: italic; font-size: 11pt; }}
+.form {{ text-align: right; font-style: italic; font-size: 11pt; }}
+</style></head><body>
+<div class="form">{html.escape(template.form_no)} — {html.escape(template.legal_basis)}</div>
+<div class="head">
+  <div><b>{escaped["agency_name"]}</b><br>Số: &hellip;&hellip;/PXL<br>Mã hồ sơ: {escaped["dossier_code"]}</div>
+  <div><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br><b>Độc lập - Tự do - Hạnh phúc</b><br>
+  <i>{html.escape(place)}, ngày {drafted:%d} tháng {drafted:%m} năm {drafted:%Y}</i></div>
+</div>
+<h1>{html.escape(template.title)}</h1>
+<p>Kính gửi: {to}</p>
+{paragraphs}
+<div class="sign"><b>{html.escape(template.signature)}</b><br>
+<span class="note">{html.escape(template.signature_note)}</span></div>
+</body></html>
+"""
+    return nfc(page)

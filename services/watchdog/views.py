@@ -1,0 +1,99 @@
+"""The watchdog's HTTP views, served by the worker and authenticated like the ingress API.
+
+    GET /v1/notices/{id}                 the apology notice, printable HTML (``?format=json``: the data)
+    GET /v1/reports/late?month=YYYY-MM   the late-dossier report of a month (JSON)
+    GET /v1/digest                       what is nearing its deadline now, grouped by agency (JSON)
+    GET /v1/watchdog/stats               counters (no personal data, no authentication)
+
+The one-stop-shop and the Office see everything; another agency sees what concerns it: its own
+notices, the late dossiers it delayed (only its own causes), its own near-due handoffs. Each worker
+answers from the partitions it holds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import Any
+
+import faust
+from aiohttp.web import Request
+from faust.web import Request as FaustRequest
+from faust.web import Response, View
+
+from schemas.agencies import default_agencies
+from services.relay.ingress import Answer, Ingress, problem
+from services.watchdog.digest import digest_document
+from services.watchdog.engine import Watchdog
+from services.watchdog.notices import render_notice
+from services.watchdog.store import Storage
+
+__all__ = ["install_views"]
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_OVERSEERS = ("one-stop", "office")
+
+
+def _sees_all(agency: str) -> bool:
+    return agency in default_agencies() and default_agencies().kind_of(agency) in _OVERSEERS
+
+
+def install_views(app: faust.App, ingress: Ingress, engine: Watchdog, storage: Storage) -> None:
+    def refuse(view: View, answer: Answer) -> Response:
+        response: Response = view.json(answer.body, status=answer.status)
+        return response
+
+    def caller(request: Request) -> str | Answer:
+        return ingress.authenticate(request.method, request.path, request.headers, b"")
+
+    @app.page("/v1/notices/{notice_id}")
+    class NoticePage(View):
+        async def get(self, request: Request, notice_id: str) -> Response:
+            agency = caller(request)
+            if isinstance(agency, Answer):
+                return refuse(self, agency)
+            notice = engine.notice(notice_id, storage.partitions())
+            if notice is None or not (
+                _sees_all(agency) or agency in (notice.responsible_agency, notice.receiving_unit)
+            ):
+                return refuse(
+                    self, problem(404, "unknown_notice", f"no notice {notice_id} for you", "Không có phiếu này.")
+                )
+            if request.query.get("format") == "json":
+                body: dict[str, Any] = notice.model_dump(mode="json")
+                return self.json(body)
+            return self.html(render_notice(notice))
+
+    @app.page("/v1/reports/late")
+    class LateReport(View):
+        async def get(self, request: Request) -> Response:
+            agency = caller(request)
+            if isinstance(agency, Answer):
+                return refuse(self, agency)
+            month = request.query.get("month", "")
+            if not _MONTH.match(month):
+                return refuse(
+                    self,
+                    problem(400, "bad_month", "give ?month=YYYY-MM", "Cần tham số ?month=YYYY-MM (ví dụ 2026-11)."),
+                )
+            report = engine.late_report(month, storage.partitions(), None if _sees_all(agency) else agency)
+            return self.json(report)
+
+    @app.page("/v1/digest")
+    class Digest(View):
+        async def get(self, request: Request) -> Response:
+            agency = caller(request)
+            if isinstance(agency, Answer):
+                return refuse(self, agency)
+            now = engine.now()
+            items = engine.near_due(storage.partitions(), now)
+            return self.json(
+                digest_document(items, now.astimezone(engine.calendar.tz), None if _sees_all(agency) else agency)
+            )
+
+    @app.page("/v1/watchdog/stats")
+    async def stats(view: View, request: FaustRequest) -> Response:
+        body = asdict(engine.counters)
+        body["rules_version"] = engine.rules.version
+        body["now"] = engine.now().isoformat()
+        return view.json(body)

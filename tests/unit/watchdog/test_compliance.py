@@ -1,0 +1,173 @@
+"""Compliance rules: repeated or late supplement requests, bare stops, bouncing, results left unclosed."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+from .conftest import CAD, Harness, ev, opened, vn
+
+CODE = "000.00.20.H41-260302-0007"
+
+
+def supplement(at: Any, hid: str = "H1", source: str = "land-registry") -> Any:
+    return ev(
+        "supplement.requested",
+        source,
+        at,
+        CODE,
+        handoff_id=hid,
+        reasons=["Thiếu bản sao hợp đồng chuyển nhượng có công chứng."],
+        items=["Hợp đồng chuyển nhượng"],
+        legal_basis="Điều 37 Nghị định 101/2024/NĐ-CP",
+    )
+
+
+def supplied(at: Any) -> Any:
+    return ev("supplement.received", "one-stop", at, CODE, items_received=["Hợp đồng chuyển nhượng"])
+
+
+def test_second_and_late_supplement_requests() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.post(supplement(vn(2026, 3, 3, 9)), supplied(vn(2026, 3, 4, 9)))
+    assert not h.fired(CODE)  # one request, on day 2: fine
+    # A second request on Friday 6 March 10:00, 4 working days after intake (at most 3): both rules.
+    h.post(supplement(vn(2026, 3, 6, 10)))
+    h.tick_until(vn(2026, 3, 6, 12))
+    second = h.fired(CODE, "second_supplement")
+    late = h.fired(CODE, "late_supplement")
+    assert [(at, a["at"]) for at, a in second] == [(vn(2026, 3, 6, 10), vn(2026, 3, 6, 10).isoformat())]
+    assert len(late) == 1
+    assert late[0][1]["responsible_agency"] == "land-registry"
+    assert "lần thứ 2" in second[0][1]["reason_vi"]
+    assert "sau 4,2 ngày làm việc" in late[0][1]["reason_vi"]  # Monday 08:00 -> Friday 10:00: 34 h
+    h.post(supplied(vn(2026, 3, 9, 9)), supplement(vn(2026, 3, 9, 10)))  # a third: nothing new
+    assert len(h.fired(CODE, "second_supplement")) == 1
+
+
+def test_suspension_without_legal_basis_and_refusal_without_reason() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.post(
+        ev(
+            "dossier.suspended",
+            "land-registry",
+            vn(2026, 3, 3, 9),
+            CODE,
+            handoff_id="H1",
+            reason="Chờ kết quả giải quyết tranh chấp ranh giới thửa đất tại Tòa án.",
+        )
+    )
+    (_, alert), *more = h.fired(rule="no_reason")
+    assert not more
+    assert alert["subject"] == "H1"
+    assert "căn cứ pháp lý" in alert["reason_vi"]
+    h.post(
+        ev("dossier.resumed", "land-registry", vn(2026, 3, 4, 9), CODE, handoff_id="H1", reason="Đã có bản án."),
+        ev(
+            "dossier.refused",
+            "land-registry",
+            vn(2026, 3, 4, 10),
+            CODE,
+            handoff_id="H1",
+            reason="Khác",
+            legal_basis="-",
+        ),
+    )
+    refused = [a for _, a in h.fired(rule="no_reason") if a["step_id"] == "refused"]
+    assert len(refused) == 1
+    assert "lý do cụ thể" in refused[0]["reason_vi"]
+    assert unicodedata.is_normalized("NFC", refused[0]["reason_vi"])
+    h.tick_until(vn(2026, 3, 30, 17), step=timedelta(hours=2))
+    assert len(h.fired(rule="no_reason")) == 2
+    assert not h.fired("H1", "overdue")  # refused: the dossier is finished, its clocks stopped
+
+
+def test_refusal_with_reason_and_basis_is_fine() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.post(
+        ev(
+            "dossier.refused",
+            "land-registry",
+            vn(2026, 3, 3, 10),
+            CODE,
+            handoff_id="H1",
+            reason="Thửa đất đang có tranh chấp, chưa đủ điều kiện chuyển nhượng.",
+            legal_basis="Điểm b khoản 1 Điều 45 Luật Đất đai 2024",
+        )
+    )
+    assert not h.fired(rule="no_reason")
+
+
+def _to_tax(h: Harness, at: Any) -> str:
+    h.post(ev("cadastral.sent", "land-registry", at, CODE, handoff_id="H1", **CAD))
+    return h.open_handoff(CODE, "tax")
+
+
+def test_bounced_more_than_allowed() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    bounce = {"reason": "Thiếu giá trị chuyển nhượng trên phiếu chuyển.", "return_to_step": "land-check"}
+    first = _to_tax(h, vn(2026, 3, 2, 14))
+    h.post(ev("handoff.returned", "tax", vn(2026, 3, 3, 9), CODE, handoff_id=first, **bounce))
+    assert not h.fired(CODE, "bounced")  # once is allowed
+    second = _to_tax(h, vn(2026, 3, 3, 14))
+    assert second != first
+    h.post(ev("handoff.returned", "tax", vn(2026, 3, 4, 9), CODE, handoff_id=second, **bounce))
+    (at, alert), *more = h.fired(CODE, "bounced")
+    assert not more
+    assert (at, alert["responsible_agency"]) == (vn(2026, 3, 4, 9), "tax")
+
+
+def _to_result(h: Harness) -> None:
+    tax = _to_tax(h, vn(2026, 3, 2, 14))
+    determined = {
+        "notice_number": "TB-1",
+        "amounts": [{"kind": "registration_fee", "amount_vnd": 500_000}],
+        "total_vnd": 500_000,
+        "payment_deadline": "2026-04-01",
+    }
+    paid = {"notice_number": "TB-1", "amount_paid_vnd": 500_000, "paid_at": vn(2026, 3, 3, 9), "receipt_ref": "BL-1"}
+    h.post(
+        ev("obligation.determined", "tax", vn(2026, 3, 2, 16), CODE, handoff_id=tax, **determined),
+        ev("obligation.paid", "tax", vn(2026, 3, 3, 10), CODE, handoff_id=tax, **paid),
+    )
+    register = h.open_handoff(CODE, "land-registry")
+    h.post(
+        ev(
+            "result.ready",
+            "land-registry",
+            vn(2026, 3, 4, 10),
+            CODE,
+            handoff_id=register,
+            result="Giấy chứng nhận đã chỉnh lý biến động",
+        )
+    )
+
+
+def test_result_ready_but_not_returned_within_a_working_day() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    _to_result(h)
+    h.tick_until(vn(2026, 3, 10, 17), step=timedelta(minutes=30))
+    (at, alert), *more = h.fired(CODE, "result_not_closed")
+    assert not more
+    assert at == vn(2026, 3, 5, 10)  # 8 office hours after Wednesday 10:00
+    assert alert["responsible_agency"] == "one-stop"
+    assert not h.fired(CODE, "overdue")  # the dossier clock stopped when the result was ready
+
+
+def test_result_returned_in_time_raises_nothing() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    _to_result(h)
+    h.post(
+        ev("result.returned", "one-stop", vn(2026, 3, 4, 15), CODE, channel="counter", recipient="applicant"),
+        ev("dossier.closed", "one-stop", vn(2026, 3, 4, 15, 5), CODE, outcome="result_returned"),
+    )
+    h.tick_until(vn(2026, 3, 20, 17), step=timedelta(hours=1))
+    assert not h.fired(CODE, "result_not_closed")
+    assert not [a for _, a in h.fired() if a["rule"] in ("overdue", "stalled", "apology_missing")]

@@ -1,0 +1,135 @@
+"""A dossier going late: the apology notice drafted in time, the apology rule, and the late-dossier report."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import timedelta
+from typing import Any
+
+from schemas import default_calendar
+from services.watchdog.notices import Notice, render_notice
+
+from .conftest import CAD, Harness, ev, opened, vn
+
+CODE = "000.00.20.H41-260302-0042"
+T0 = vn(2026, 3, 2, 8)  # Monday: received 08:00, handed to the land registry at 09:00 (due Wednesday 09:00)
+
+
+def late_dossier() -> Harness:
+    """The land registry sits on the dossier: after its due, the rest of the route (5 days) no longer fits."""
+    h = Harness(T0)
+    h.post(*opened(CODE, T0))
+    h.post(ev("handoff.accepted", "land-registry", vn(2026, 3, 2, 9, 30), CODE, handoff_id="H1"))
+    return h
+
+
+def test_notice_is_drafted_at_the_lead_time_with_a_new_date_in_working_days() -> None:
+    cal = default_calendar()
+    h = late_dossier()
+    due = cal.add(T0, cal.days(8))  # the dossier's own due: 64 office hours from Monday 08:00
+    draft_at = cal.add(T0, cal.days(6))  # notices are drafted 2 working days before the due
+    assert due == vn(2026, 3, 12, 8)
+    h.tick_until(draft_at - timedelta(seconds=1), step=timedelta(minutes=15))
+    assert not h.notices
+    h.tick_until(draft_at)
+    h.tick_until(vn(2026, 3, 13, 17), step=timedelta(minutes=15))
+    assert len(h.notices) == 1
+    notice = h.notices[0]
+    assert notice["drafted_at"] == draft_at.isoformat()
+    assert notice["responsible_agency"] == "land-registry"
+    assert notice["handoff_id"] == "H1"
+    # At the draft: 16 h left of the dossier, 40 h needed (tax 2.5 d + registration 2.5 d): 3 days late.
+    assert notice["delay_working_days"] == 3
+    assert notice["new_appointment_at"] == cal.add(due, cal.days(3)).isoformat()
+    assert "quá hạn" in notice["reason_vi"]
+    assert unicodedata.is_normalized("NFC", notice["reason_vi"])
+
+
+def test_apology_missing_fires_one_working_day_before_the_due() -> None:
+    cal = default_calendar()
+    h = late_dossier()
+    h.tick_until(vn(2026, 3, 13, 17), step=timedelta(minutes=15))
+    (at, alert), *more = h.fired(CODE, "apology_missing")
+    assert not more
+    assert at == cal.add(T0, cal.days(7)) == vn(2026, 3, 11, 8)
+    assert alert["responsible_agency"] == "land-registry"
+    assert set(alert["audience"]) == {"unit", "office"}
+
+
+def test_apology_issued_in_time_silences_the_rule() -> None:
+    h = late_dossier()
+    h.tick_until(vn(2026, 3, 10, 9))
+    h.post(
+        ev(
+            "apology.issued",
+            "land-registry",
+            vn(2026, 3, 10, 10),
+            CODE,
+            handoff_id="H1",
+            reason="Chờ kết quả đo đạc lại ranh giới thửa đất.",
+            responsible_agency="land-registry",
+            new_appointment_at=vn(2026, 3, 17, 10),
+            channel="counter",
+        )
+    )
+    h.tick_until(vn(2026, 3, 20, 17), step=timedelta(hours=1))
+    assert not h.fired(CODE, "apology_missing")
+    assert [a["level"] for _, a in h.fired(CODE, "overdue")] == [1, 2, 3]  # the dossier is late all the same
+
+
+def test_printable_notice() -> None:
+    h = late_dossier()
+    h.tick_until(vn(2026, 3, 11, 9), step=timedelta(hours=1))
+    notice = h.engine.notice(h.notices[0]["id"], list(range(6)))
+    assert notice is not None
+    assert notice.applicant_name == "Nguyễn Thị Hồng"  # in the stored notice and the page, not on the topic
+    assert "applicant_name" not in h.notices[0]
+    page = render_notice(notice)
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in page
+    assert "Chi nhánh Văn phòng Đăng ký đất đai Nha Trang" in page
+    assert CODE in page
+    assert "Mẫu số 04" in page
+    assert unicodedata.is_normalized("NFC", page)
+    hostile = Notice.model_validate({**notice.model_dump(), "applicant_name": "<script>alert(1)</script>"})
+    assert "<script>" not in render_notice(hostile)
+
+
+def finish(h: Harness, cadastral_at: Any) -> None:
+    """The land registry finally sends the form; tax and registration are on time; result ready."""
+    h.post(ev("cadastral.sent", "land-registry", cadastral_at, CODE, handoff_id="H1", **CAD))
+    tax = h.open_handoff(CODE, "tax")
+    determined = {
+        "notice_number": "TB-9",
+        "amounts": [{"kind": "registration_fee", "amount_vnd": 500_000}],
+        "total_vnd": 500_000,
+        "payment_deadline": "2026-04-30",
+    }
+    paid = {"notice_number": "TB-9", "amount_paid_vnd": 500_000, "paid_at": vn(2026, 3, 17, 9), "receipt_ref": "B-9"}
+    h.post(
+        ev("obligation.determined", "tax", cadastral_at + timedelta(hours=2), CODE, handoff_id=tax, **determined),
+        ev("obligation.paid", "tax", vn(2026, 3, 17, 10), CODE, handoff_id=tax, **paid),
+    )
+    register = h.open_handoff(CODE, "land-registry")
+    h.post(
+        ev("result.ready", "land-registry", vn(2026, 3, 18, 10), CODE, handoff_id=register, result="Giấy chứng nhận")
+    )
+
+
+def test_late_report_attributes_the_delay_to_the_handoff_that_caused_it() -> None:
+    h = late_dossier()
+    finish(h, vn(2026, 3, 13, 9))  # land check due Wednesday 4 March 09:00, done Friday 13 March 09:00
+    report = h.engine.late_report("2026-03", list(range(6)))
+    assert report["late_dossiers"] == 1
+    (entry,) = report["dossiers"]
+    assert entry["dossier_code"] == CODE
+    (cause,) = entry["causes"]
+    assert (cause["handoff_id"], cause["agency"], cause["step_id"]) == ("H1", "land-registry", "land-check")
+    assert cause["late_hours"] == 7 * 8  # Wednesday 09:00 -> Friday 13 March 09:00: seven working days
+    assert report["by_agency"] == {"land-registry": {"dossiers": 1, "handoffs": 1, "late_hours": 56.0}}
+    # the dossier: 64 h budget; the payment pause (Friday 11:00 -> Tuesday 10:00) is not counted
+    assert entry["late_hours"] > 0
+    assert entry["unattributed_hours"] >= 0
+    assert entry["finished_at"] == vn(2026, 3, 18, 10).isoformat()
+    assert h.engine.late_report("2026-04", list(range(6)))["late_dossiers"] == 0
+    assert h.engine.late_report("2026-03", list(range(6)), agency="tax")["late_dossiers"] == 0
+    assert h.engine.late_report("2026-03", list(range(6)), agency="land-registry")["late_dossiers"] == 1

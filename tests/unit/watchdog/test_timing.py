@@ -1,0 +1,202 @@
+"""Every time rule fires exactly once, at the right moment: across Tết, around pauses, across restarts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from services.watchdog.store import index_bound
+
+from .conftest import CAD, Harness, ev, opened, vn
+
+CODE = "000.00.20.H41-260212-0001"
+
+
+def first(h: Harness, rule: str, subject: str = "H1", level: int = 1) -> tuple[object, dict[str, object]]:
+    hits = [(at, a) for at, a in h.fired(subject, rule) if a["level"] == level]
+    assert len(hits) == 1, f"{rule} L{level} fired {len(hits)} times: {hits}"
+    return hits[0]
+
+
+def test_handoff_rules_across_tet_fire_once_at_their_instant() -> None:
+    # Thursday 12 Feb 2026 08:00 received; 09:00 handed to the land registry (2 working days).
+    # Tết 2026: Saturday 14 to Sunday 22 February are days off. 12 Feb gives 6 h, 13 Feb 8 h:
+    # the last 2 h of the budget fall on Monday 23 February -> due 09:00.
+    h = Harness(vn(2026, 2, 12, 8))
+    h.post(*opened(CODE, vn(2026, 2, 12, 8)))
+    h.tick_until(vn(2026, 3, 4, 17), step=timedelta(minutes=5))
+
+    at, alert = first(h, "unacknowledged")  # 4 office hours after 09:00: 11:30 (2.5 h) + 13:30..15:00
+    assert (at, alert["at"]) == (vn(2026, 2, 12, 15), vn(2026, 2, 12, 15).isoformat())
+    at, alert = first(h, "due_soon")  # min(1 day, 25 % of 2 days) = 4 h before the due
+    assert at == vn(2026, 2, 13, 15)
+    assert alert["due"] == vn(2026, 2, 23, 9).isoformat()
+    at, alert = first(h, "overdue")
+    assert at == vn(2026, 2, 23, 9)
+    assert alert["audience"] == ["unit"]
+    assert alert["responsible_agency"] == "land-registry"
+    assert "đã quá hạn xử lý lúc 09:00 ngày 23/02/2026" in alert["reason_vi"]
+    assert first(h, "overdue", level=2)[0] == vn(2026, 2, 25, 9)  # + 2 working days
+    at, alert = first(h, "overdue", level=3)  # + 5 working days: Monday 2 March
+    assert at == vn(2026, 3, 2, 9)
+    assert alert["audience"] == ["head", "office", "leadership"]
+    assert first(h, "stalled")[0] == vn(2026, 2, 23, 9)  # 16 office hours without an event
+
+
+def test_nothing_fires_a_second_early() -> None:
+    h = Harness(vn(2026, 2, 12, 8))
+    h.post(*opened(CODE, vn(2026, 2, 12, 8)))
+    h.clock.set(vn(2026, 2, 12, 14, 59, 59))
+    h.tick()
+    assert not h.fired("H1", "unacknowledged")
+    h.clock.set(vn(2026, 2, 12, 15))
+    h.tick()
+    assert [a["rule"] for _, a in h.fired("H1")] == ["unacknowledged"]
+
+
+def test_acceptance_and_activity_cancel_or_move_the_alerts() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))  # handed over Monday 09:00: due Wednesday 09:00
+    h.post(ev("handoff.accepted", "land-registry", vn(2026, 3, 2, 10), CODE, handoff_id="H1", officer="Trần Văn Bình"))
+    h.tick_until(vn(2026, 3, 2, 17))
+    assert not h.fired("H1", "unacknowledged")
+    # Accepted at 10:00 on Monday: no news for 16 office hours -> Wednesday 10:00; but the land registry
+    # answers on Tuesday at 15:00 (a verification): stalled moves to Thursday 15:00 (after the due).
+    h.post(
+        ev(
+            "verification.posted",
+            "land-registry",
+            vn(2026, 3, 3, 15),
+            CODE,
+            handoff_id="H1",
+            scope=["land_origin"],
+            outcome="confirmed",
+            findings="Đất sử dụng ổn định, không tranh chấp.",
+        )
+    )
+    h.tick_until(vn(2026, 3, 6, 17))
+    assert [at for at, _ in h.fired("H1", "stalled")] == [vn(2026, 3, 5, 15)]
+    assert [(at, a["level"]) for at, a in h.fired("H1", "overdue")] == [(vn(2026, 3, 4, 9), 1), (vn(2026, 3, 6, 9), 2)]
+
+
+def test_completed_handoff_fires_nothing_more() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.post(ev("cadastral.sent", "land-registry", vn(2026, 3, 3, 9), CODE, handoff_id="H1", **CAD))
+    h.tick_until(vn(2026, 3, 20, 17), step=timedelta(hours=1))
+    assert [a["rule"] for _, a in h.fired("H1")] == ["unacknowledged"]  # only what held before it was done
+
+
+def test_supplement_pause_moves_the_due_and_nothing_fires_while_paused() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))  # due Wednesday 4 March 09:00
+    h.post(ev("handoff.accepted", "land-registry", vn(2026, 3, 2, 9, 30), CODE, handoff_id="H1"))
+    h.post(
+        ev(
+            "supplement.requested",
+            "land-registry",
+            vn(2026, 3, 3, 9),
+            CODE,
+            handoff_id="H1",
+            reasons=["Thiếu bản sao hợp đồng chuyển nhượng có công chứng."],
+            items=["Hợp đồng chuyển nhượng (bản sao có chứng thực)"],
+            legal_basis="Điều 37 Nghị định 101/2024/NĐ-CP",
+        )
+    )
+    h.tick_until(vn(2026, 3, 10, 8), step=timedelta(minutes=30))  # a week of citizen time: nothing runs
+    assert not h.fired("H1", "overdue")
+    assert not h.fired("H1", "stalled")
+    # The citizen brings the documents on Tuesday 10 March 09:00: 8 office hours were used before the pause
+    # (Monday 09:00 -> Tuesday 09:00), 8 are left: due Wednesday 11 March 09:00.
+    h.post(
+        ev(
+            "supplement.received",
+            "one-stop",  # the citizen brings them to the counter
+            vn(2026, 3, 10, 9),
+            CODE,
+            items_received=["Hợp đồng chuyển nhượng (bản sao có chứng thực)"],
+        )
+    )
+    h.tick_until(vn(2026, 3, 12, 17))
+    (at, alert), *rest = h.fired("H1", "overdue")
+    assert not rest
+    assert at == vn(2026, 3, 11, 9)
+    assert alert["due"] == vn(2026, 3, 11, 9).isoformat()
+
+
+def test_payment_pauses_the_dossier_clock() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    code = CODE
+    h.post(*opened(code, vn(2026, 3, 2, 8)))
+    h.post(ev("cadastral.sent", "land-registry", vn(2026, 3, 2, 10), code, handoff_id="H1", **CAD))
+    tax = h.open_handoff(code, "tax")  # opened by the router itself on the land registry's behalf
+    h.post(
+        ev(
+            "obligation.determined",
+            "tax",
+            vn(2026, 3, 2, 15),
+            code,
+            handoff_id=tax,
+            notice_number="TB-1",
+            amounts=[{"kind": "registration_fee", "amount_vnd": 500_000}],
+            total_vnd=500_000,
+            payment_deadline="2026-04-01",
+        )
+    )
+    # The citizen takes three weeks to pay: no dossier alert in that time (its clock is paused).
+    h.tick_until(vn(2026, 3, 23, 8), step=timedelta(hours=1))
+    assert not h.fired(code)
+    h.post(
+        ev(
+            "obligation.paid",
+            "tax",
+            vn(2026, 3, 23, 9),
+            code,
+            handoff_id=tax,
+            notice_number="TB-1",
+            amount_paid_vnd=500_000,
+            paid_at=vn(2026, 3, 23, 8),
+            receipt_ref="BL-1",
+        )
+    )
+    state = h.engine.load(h.partition(code), code)
+    assert state is not None
+    status = state.dossier.clock.status(vn(2026, 3, 23, 9), h.ctx.calendar)
+    # 8 working days (64 h) from Monday 2 March 08:00; 5 h used by 15:00 (3.5 h + 1.5 h), then paused
+    # until Monday 23 March 09:00: 59 h left from then -> Wednesday 1 April 14:00.
+    assert status.due == h.ctx.calendar.add(vn(2026, 3, 23, 9), timedelta(hours=59)) == vn(2026, 4, 1, 14)
+
+
+def test_restart_between_deadline_and_tick_neither_loses_nor_duplicates() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.tick_until(vn(2026, 3, 2, 14))
+    assert not h.fired("H1", "unacknowledged")  # due at 13:30 + 1.5 h = 15:00
+    h.restart()  # the worker stops...
+    h.clock.set(vn(2026, 3, 4, 12))  # ...and is down past three deadlines (unacknowledged, due soon, overdue)
+    h.tick()
+    h.tick()
+    raised = sorted(a["rule"] for _, a in h.fired("H1"))
+    assert raised == ["overdue", "stalled", "unacknowledged"]  # due soon is moot once overdue: not raised
+    assert all(at == vn(2026, 3, 4, 12) for at, _ in h.fired("H1"))
+    h.restart()  # and again: nothing fires twice
+    h.tick_until(vn(2026, 3, 4, 13))
+    assert sorted(a["rule"] for _, a in h.fired("H1")) == raised
+
+
+def test_a_tick_reads_only_due_entries() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    for i in range(30):
+        h.post(*opened(f"000.00.20.H41-260302-{i:04d}", vn(2026, 3, 2, 8)))
+    index = h.tables["index"]
+    before = len(index)
+    now = vn(2026, 3, 2, 15)
+    due = [k for p in range(6) for k, _ in index.scan(p, b"", index_bound(now), 10_000)]
+    h.clock.set(now)  # the unacknowledged wake-ups (and the intake's, left behind when it completed) are due
+    h.tick()
+    assert h.engine.counters.woken == 30  # each dossier once, whatever its number of due entries
+    assert len(h.fired(rule="unacknowledged")) == 30
+    left = [k for p in range(6) for k, _ in index.scan(p, b"", b"~", 10_000)]
+    assert not set(due) & set(left)  # read once, then deleted
+    assert len(left) == before - len(due) + 30  # each dossier woken put its next wake-up
+    assert sorted(k.split(b"|")[1] for k in left) == sorted(f"000.00.20.H41-260302-{i:04d}".encode() for i in range(30))
+    assert all(k >= index_bound(now) for k in left)
