@@ -8,6 +8,8 @@ An agency signs every request to the ingress API with the secret of a key provis
     X-Lienthong-Nonce:     8c1e...               (unique per request, 16-64 chars)
     X-Lienthong-Signature: hex(HMAC-SHA256(secret, "METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\n" + sha256hex(body)))
 
+PATH is the request target as sent: the path and, if any, ``?`` and the query string.
+
 A nonce seen within the tolerance window is refused, and so is any timestamp outside it, so a replayed
 request fails either way. HMAC needs the secret on both sides, so the key file (``<data dir>/credentials.json``,
 mode 0600) holds secrets; it is written only by the CLI and read by the worker, which reloads it when it
@@ -71,7 +73,7 @@ def _canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) 
 def signed_headers(
     key_id: str, secret: str, method: str, path: str, body: bytes, now: float | None = None
 ) -> dict[str, str]:
-    """Headers an agency client sends with one request (``path`` without the query string)."""
+    """Headers an agency client sends with one request (``path`` with its query string, as sent)."""
     timestamp = str(int(time.time() if now is None else now))
     nonce = secrets.token_hex(16)
     signature = hmac.new(secret.encode(), _canonical(method, path, timestamp, nonce, body), hashlib.sha256)

@@ -46,6 +46,9 @@ __all__ = ["Decision", "Emit", "HandoffRecord", "Ledger", "Quarantine", "Routing
 
 ONE_STOP = "one-stop"
 _SEEN_LIMIT = 500
+# The counter (one-stop-shop, Office) speaks for the citizen on any open handoff: the supplement arrived,
+# the apology was issued; the agency holding the handoff is told.
+_COUNTER_TYPES = {"vn.lienthong.supplement.received", "vn.lienthong.apology.issued"}
 # Data minimisation: events carrying more personal data than others need reach only these kinds of agency.
 _RECIPIENT_KINDS = {"vn.lienthong.cadastral.sent": {"tax"}}  # the taxpayer's full ID number
 _NAMESPACE = uuid.UUID("6f1c6a52-6e8f-4f5e-9d0c-6c69656e7468")  # "lienth" — deterministic handoff ids
@@ -265,14 +268,18 @@ def _dispatch(work: _Work) -> Quarantine | None:
     if isinstance(event, DossierClosed | DossierCancelled):
         return _close_all(work)
     ref = getattr(event.data, "handoff_id", None)
+    counter = event.type in _COUNTER_TYPES and event.source in (work.ledger.receiving_unit, "office")
     if ref is not None:
         handoff = work.handoffs.get(ref)
-        if handoff is None or handoff.status != "open" or handoff.to_agency != event.source:
+        if handoff is None or handoff.status != "open" or (handoff.to_agency != event.source and not counter):
             return Quarantine(
                 "not_addressed",
                 f"handoff {ref} is not open and addressed to {event.source}",
                 f"Phiếu chuyển {ref} không đang mở hoặc không gửi cho {event.source}.",
             )
+        if handoff.to_agency != event.source:  # the counter speaks about another agency's handoff
+            work.tell([handoff.to_agency, handoff.from_agency])
+            return None
         held = [handoff]
     else:
         held = work.ledger.held_by(event.source)

@@ -60,7 +60,7 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
         return body
 
     async def accept(request: Request, raw: bytes | dict[str, Any], body: bytes) -> Answer:
-        agency = ingress.authenticate(request.method, request.path, request.headers, body)
+        agency = ingress.authenticate(request.method, request.path_qs, request.headers, body)
         if isinstance(agency, Answer):
             return agency
         event, refusal = ingress.decide(agency, raw)
@@ -93,7 +93,7 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
             body = await read_body(request)
             if isinstance(body, Answer):
                 return _respond(self, body)
-            agency = ingress.authenticate(request.method, request.path, request.headers, body)
+            agency = ingress.authenticate(request.method, request.path_qs, request.headers, body)
             if isinstance(agency, Answer):
                 return _respond(self, agency)
             try:
@@ -112,7 +112,7 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
     @app.page("/v1/dossiers/{code}")
     class Dossier(View):
         async def get(self, request: Request, code: str) -> Response:
-            agency = ingress.authenticate(request.method, request.path, request.headers, b"")
+            agency = ingress.authenticate(request.method, request.path_qs, request.headers, b"")
             if isinstance(agency, Answer):
                 return _respond(self, agency)
             ledger = ingress.ledger_of(code)

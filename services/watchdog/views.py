@@ -44,7 +44,7 @@ def install_views(app: faust.App, ingress: Ingress, engine: Watchdog, storage: S
         return response
 
     def caller(request: Request) -> str | Answer:
-        return ingress.authenticate(request.method, request.path, request.headers, b"")
+        return ingress.authenticate(request.method, request.path_qs, request.headers, b"")
 
     @app.page("/v1/notices/{notice_id}")
     class NoticePage(View):

@@ -302,7 +302,22 @@ async def test_results_pulled_from_a_system_that_cannot_push_are_relayed(system:
         timeout_s=30,
         what="the pulled verification at the land registry",
     )
-    assert [r for r in system.received("one-stop", subject=code) if r.event_id == verified.id]
+    await system.wait_for(
+        lambda: [r for r in system.received("one-stop", subject=code) if r.event_id == verified.id],
+        what="the pulled verification at the one-stop-shop",
+    )
     refused = [x for x in dead_letters(system, "quarantine") if x.record.event_id == f"{code}-bad"]
     assert refused
     assert refused[0].record.reason_en.startswith("pulled item refused: invalid_event")
+
+
+async def test_signature_covers_the_query_string(system: System) -> None:
+    code, _ = await open_dossier(system)
+    key_id, secret = system.keys["office"]
+    signed = signed_headers(key_id, secret, "GET", f"/v1/dossiers/{code}", b"")
+    async with httpx.AsyncClient(base_url=system.url) as client:
+        altered = await client.get(f"/v1/dossiers/{code}?lang=en", headers=signed)
+        assert altered.status_code == 401
+        target = f"/v1/dossiers/{code}?lang=en"
+        ok = await client.get(target, headers=signed_headers(key_id, secret, "GET", target, b""))
+        assert ok.status_code == 200

@@ -132,11 +132,12 @@ class WatchStack(Stack):
         assert response.status_code == 202, response.text
 
     async def get(self, agency: str, path: str, **params: str) -> httpx.Response:
-        """A signed GET as ``agency`` (the signature covers the path without its query string)."""
+        """A signed GET as ``agency`` (the signature covers the path and its query string)."""
         key_id, secret = self.keys[agency]
-        headers = signed_headers(key_id, secret, "GET", path, b"")
+        target = httpx.URL(path, params=params)
+        headers = signed_headers(key_id, secret, "GET", target.raw_path.decode(), b"")
         async with httpx.AsyncClient(base_url=self.url, timeout=10) as client:
-            return await client.get(path, params=params, headers=headers)
+            return await client.get(target, headers=headers)
 
     async def open_handoffs(self, code: str) -> dict[str, str]:
         ledger = await self.ledger(code)

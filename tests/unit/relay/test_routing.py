@@ -226,3 +226,17 @@ def test_handoffs_the_router_opens_are_logged_and_read_back_as_no_ops() -> None:
     assert [g.type for g in generated] == ["vn.lienthong.handoff.requested"]
     echo = d.apply(generated[0])
     assert echo.duplicate
+
+
+def test_the_counter_reports_a_supplement_on_another_agencys_handoff() -> None:
+    d = Dossier("000.00.20.H41-261123-0014", LAND_TRANSFER)
+    d.handoff("land-check", "land-registry", hid="HS14-land-check")
+    asked = d.post("land-registry", "vn.lienthong.supplement.requested", "HS14-land-check", **SUPPLEMENT)
+    assert ("one-stop", "supplement.requested") in _told(asked)
+    arrived = d.post(
+        "one-stop", "vn.lienthong.supplement.received", "HS14-land-check", items_received=["Hợp đồng chuyển nhượng"]
+    )
+    assert arrived.quarantine is None
+    assert ("land-registry", "supplement.received") in _told(arrived)
+    outsider = d.post("tax", "vn.lienthong.handoff.accepted", "HS14-land-check", officer="Lê Văn C")
+    assert outsider.quarantine is not None
