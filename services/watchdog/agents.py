@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import time
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -80,9 +81,24 @@ def install_agents(
                 continue
             try:
                 out = engine.on_event(record.message.partition, event)
-            except Exception:  # noqa: BLE001 - a bug must not stop the watch of every other dossier
+            except Exception as exc:  # noqa: BLE001 - a bug must not stop the watch of every other dossier
+                # Kept on the quarantine topic with its reason (redrive replays it once fixed); the log names
+                # the failure and where, never the exception's text, which may quote a citizen's data.
                 counters.errors += 1
-                log.exception("watchdog could not evaluate event %s of %s", event.id, event.type)
+                where = traceback.extract_tb(exc.__traceback__)[-1]
+                failure = f"{type(exc).__name__} at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
+                log.error("watchdog could not evaluate event %s of %s: %s", event.id, event.type, failure)
+                letter = DeadLetter.build(
+                    kind="quarantine",
+                    source_topic=relay_topics.events.get_topic_name(),
+                    payload=record.value or b"",
+                    event_id=event.id,
+                    event_type=event.type,
+                    agency=event.source,
+                    reason_en=f"watchdog could not evaluate the event: {failure}",
+                    reason_vi=f"Bộ giám sát hạn không xử lý được sự kiện: {failure}",
+                )
+                await relay_topics.quarantine.send(key=record.key, value=letter.to_json())
                 continue
             await send(out)
             yield None
