@@ -17,16 +17,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from services.clierror import CliError
 from services.settings import REPO_ROOT, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from services.ops.kafka_local import LocalCluster
 
 __all__ = ["main"]
-
-
-class CliError(Exception):
-    """A failure to report in one line."""
 
 
 def _cluster(settings: Settings, args: argparse.Namespace) -> LocalCluster:

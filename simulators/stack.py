@@ -42,13 +42,22 @@ def agency_kinds() -> dict[str, str]:
 class Stack:
     bootstrap: str
     workdir: Path
-    prefix: str = field(default_factory=lambda: "t" + uuid.uuid4().hex[:10])
+    prefix: str = ""  # empty: a fresh one, and the stack's topics and groups are deleted when it stops
     port: int = field(default_factory=free_port)
     app_id: str | None = None  # default: "<prefix>-app", a fresh consumer group per stack
     agencies: dict[str, SimulatedAgency] = field(default_factory=dict)
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     worker: Process | None = None
     posted: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.ephemeral = not self.prefix
+        if self.ephemeral:
+            self.prefix = "t" + uuid.uuid4().hex[:10]
+
+    @property
+    def group(self) -> str:
+        return self.app_id or f"{self.prefix}-app"
 
     @property
     def url(self) -> str:
@@ -59,7 +68,7 @@ class Stack:
         return {
             "LIENTHONG_BOOTSTRAP_SERVERS": self.bootstrap,
             "LIENTHONG_TOPIC_PREFIX": self.prefix,
-            "LIENTHONG_APP_ID": self.app_id or f"{self.prefix}-app",
+            "LIENTHONG_APP_ID": self.group,
             "LIENTHONG_DATA_DIR": str(self.workdir),
             "LIENTHONG_WEB_PORT": str(self.port),
             "LIENTHONG_LOG_LEVEL": "info",
@@ -131,11 +140,15 @@ class Stack:
             endpoints.append(entry)
         (self.workdir / "endpoints.yaml").write_text(yaml.safe_dump({"endpoints": endpoints}))
 
-    async def stop(self) -> None:
+    async def stop(self, *groups: str) -> None:
+        """Stop the worker and the agencies; an ephemeral stack also deletes its topics and consumer groups
+        (``groups``: more of them), so test runs do not grow the broker."""
         if self.worker is not None:
             await asyncio.to_thread(self.worker.stop)
         for agency in self.agencies.values():
             await agency.stop()
+        if self.ephemeral:
+            await asyncio.to_thread(drop_topics, self.bootstrap, self.prefix, [self.group, *groups])
 
     def tail(self) -> str:
         return self.worker.tail(60) if self.worker else ""
@@ -175,6 +188,24 @@ class Stack:
             for r in self.agencies[agency].received
             if (wanted is None or r.event_type in wanted) and (subject is None or r.subject == subject)
         ]
+
+
+def drop_topics(bootstrap: str, prefix: str, groups: list[str]) -> None:
+    """Delete the topics named ``<prefix>.*`` / ``<prefix>-*`` and the given consumer groups."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), request_timeout_ms=20000)
+    try:
+        mine = [t for t in admin.list_topics() if t.startswith((f"{prefix}.", f"{prefix}-"))]
+        if mine:
+            admin.delete_topics(mine)
+        try:
+            admin.delete_groups(groups)
+        except KafkaError:
+            pass  # a group that never committed does not exist
+    finally:
+        admin.close()
 
 
 async def post_raw(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:

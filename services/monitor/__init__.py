@@ -1,8 +1,29 @@
-"""The Office's liaison-lag monitor: dashboard, metrics, exports."""
+"""The Office's liaison-lag monitor: dashboard, metrics, exports.
+
+It measures two kinds of lag:
+
+- business lag, per agency pair and per procedure: open handoffs, the oldest, turnaround in working hours
+  (median, p90), overdue ones, early / on-time / late rates (Decision 766), supplements and bounces, the
+  near-due and overdue lists, the monthly evaluation — computed from the watchdog's per-dossier state with
+  the same SLA functions (``schemas.sla``, ``schemas.tracking``) the watchdog alerts with;
+- connector lag: consumer-group lag per topic and partition (log-end minus committed offset), a
+  Burrow-style status per group, lag in seconds, dead letters, quarantine, deliveries per agency.
+
+It serves the dashboard at ``/monitor/`` (Vietnamese, English on request; sign-in), its JSON API under
+``/v1/monitor/`` (``/openapi-monitor.json``), CSV exports and ``/metrics``.
+
+Usage (from the composition root)::
+
+    install_monitor(app, settings, relay, watchdog)
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
+
+from services.monitor.service import Monitor
+from services.monitor.technical import LagTracker
 
 if TYPE_CHECKING:
     import faust
@@ -11,8 +32,39 @@ if TYPE_CHECKING:
     from services.settings import Settings
     from services.watchdog import Watchdog
 
-__all__ = ["install_monitor"]
+__all__ = ["LagTracker", "Monitor", "install_monitor"]
 
 
-def install_monitor(app: faust.App, settings: Settings, relay: Relay, watchdog: Watchdog) -> None:
-    """Register the monitor's views and tasks on ``app`` (not built yet)."""
+def install_monitor(app: faust.App, settings: Settings, relay: Relay, watchdog: Watchdog) -> Monitor:
+    """Register the monitor's table, agent, sampler and views on ``app``; returns the monitor."""
+    from services.monitor.agents import install_agents, make_timeline
+    from services.monitor.api import install_api
+    from services.monitor.auth import Auth
+    from services.monitor.kafka_lag import KafkaProbe
+    from services.monitor.sessions import SessionSigner, load_key
+    from services.monitor.users import UserStore
+    from services.monitor.views import install_pages
+    from services.relay.topics import DEADLETTER, QUARANTINE, prefixed
+
+    timeline = make_timeline(app, settings.topic_prefix)
+    monitor = Monitor(
+        relay.ctx,
+        watchdog,
+        relay.counters,
+        timeline,
+        cache_s=settings.monitor_cache_s,
+        deadletter_topic=prefixed(DEADLETTER, settings.topic_prefix),
+        quarantine_topic=prefixed(QUARANTINE, settings.topic_prefix),
+    )
+    tracker = LagTracker(window=settings.monitor_window)
+    probe = KafkaProbe(settings.bootstrap_servers, client_id=f"{settings.app_id}-monitor")
+    install_agents(
+        app, relay.topics, timeline, monitor, probe, tracker, settings.monitor_group_list, settings.monitor_sample_s
+    )
+    signer = SessionSigner(load_key(settings), timedelta(hours=settings.monitor_session_hours))
+    auth = Auth(
+        UserStore(settings.monitor_users_path), signer, relay.ingress, secure_cookie=settings.monitor_cookie_secure
+    )
+    install_pages(app, monitor, auth, settings.monitor_refresh_s)
+    install_api(app, monitor, auth, settings)
+    return monitor

@@ -1,11 +1,219 @@
-"""`lienthong` subcommands of the monitor (registered by services.cli)."""
+"""`lienthong` subcommands of the monitor (registered by services.cli).
+
+    lienthong lag [--agency A] [--procedure P] [--json]         the agency-pair table (business lag)
+    lienthong lag --technical [--samples 3 --interval 2]       consumer-group lag per topic and partition
+    lienthong user add NAME --agency office [--password-stdin]
+    lienthong user passwd NAME [--password-stdin]   lienthong user disable|enable|remove NAME   lienthong user list
+
+``lag`` reads Kafka directly (the watchdog's compacted state changelog, the admin API), so it works with any
+number of workers and without one running. A password comes from ``--password-stdin`` (the first line of
+standard input), else ``LIENTHONG_USER_PASSWORD``, else a prompt (typed twice); it is never echoed or logged.
+"""
 
 from __future__ import annotations
 
 import argparse
+import functools
+import getpass
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from services.settings import Settings
 
 __all__ = ["register"]
 
 
+class MonitorCliError(Exception):
+    """A failure reported in one line, as services.cli does (its own class differs under ``python -m``)."""
+
+
+def _fail(message: str) -> Exception:
+    return MonitorCliError(message)
+
+
+def _reported(command: Callable[[Settings, argparse.Namespace], int]) -> Callable[[Settings, argparse.Namespace], int]:
+    @functools.wraps(command)
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        try:
+            return command(settings, args)
+        except MonitorCliError as exc:
+            print(f"lienthong: error: {exc}", file=sys.stderr)
+            return 2
+
+    return run
+
+
+def _states(settings: Settings) -> list[Any]:
+    from services.relay.topics import prefixed
+    from services.watchdog.cli import read_topic
+    from services.watchdog.state import WatchState
+    from services.watchdog.tables import STATE_LOG
+
+    topic = prefixed(STATE_LOG, settings.topic_prefix)
+    try:
+        records = read_topic(settings.bootstrap_servers, topic)
+    except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
+        raise _fail(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
+    latest: dict[bytes, bytes | None] = {}
+    for _, _, key, value in records:
+        if key is not None:
+            latest[key] = value
+    return [WatchState.model_validate_json(v) for v in latest.values() if v]
+
+
+def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
+    if args.technical:
+        return _technical(settings, args)
+    from schemas.events import TZ
+    from schemas.workcalendar import default_calendar
+    from schemas.workflows import load_workflows
+    from services.monitor.facts import sees_all
+    from services.monitor.snapshot import Scoped, build_snapshot
+    from services.relay.routing import RoutingContext
+    from services.watchdog import load_rules
+
+    ctx = RoutingContext(workflows=load_workflows(), calendar=default_calendar())
+    now = datetime.now(TZ)
+    snap = build_snapshot(_states(settings), ctx, load_rules(settings.watchdog_rules_file), now, lambda code: [])
+    scope = None if args.agency is None or sees_all(args.agency) else args.agency
+    view = Scoped(snap, scope)
+    cycles = [c for c in view.cycles if args.procedure is None or c.procedure_code == args.procedure]
+    marks = [m for m in view.marks if args.procedure is None or m.procedure_code == args.procedure]
+    from services.monitor.business import by_pair
+    from services.monitor.web import jsonable
+
+    pairs = by_pair(cycles, marks)
+    if args.json:
+        print(json.dumps(jsonable({"as_of": now, "pairs": pairs}), ensure_ascii=False, indent=2))
+        return 0
+    print(f"Độ trễ liên thông theo cặp cơ quan / Agency-pair liaison lag — {now:%d/%m/%Y %H:%M}")
+    head = (
+        "chuyển → nhận / from → to",
+        "mở",
+        "quá hạn",
+        "xong",
+        "trung vị h",
+        "p90 h",
+        "sớm/đúng/trễ",
+        "bổ sung",
+        "trả",
+    )
+    print(_row(head))
+    for p in pairs:
+        f = p.figures
+        median = "-" if f.median_h is None else f"{f.median_h:.1f}"
+        p90 = "-" if f.p90_h is None else f"{f.p90_h:.1f}"
+        cells = (f"{p.from_agency} → {p.to_agency}", f.open, f.overdue, f.finished, median, p90)
+        print(_row((*cells, f"{f.early}/{f.on_time}/{f.late}", f.supplements, f.bounces)))
+    if not pairs:
+        print("(không có phiếu chuyển / no handoffs)")
+    return 0
+
+
+_WIDTHS = (-30, 4, 7, 5, 10, 7, -12, 7, 4)  # negative: left-aligned
+
+
+def _row(cells: tuple[object, ...], widths: tuple[int, ...] = _WIDTHS) -> str:
+    return " ".join(f"{c!s:<{-w}}" if w < 0 else f"{c!s:>{w}}" for c, w in zip(cells, widths, strict=True)).rstrip()
+
+
+def _technical(settings: Settings, args: argparse.Namespace) -> int:
+    from services.monitor.kafka_lag import KafkaProbe
+    from services.monitor.technical import LagTracker
+
+    groups = args.group or settings.monitor_group_list
+    probe, tracker = KafkaProbe(settings.bootstrap_servers, client_id="lienthong-cli"), LagTracker(window=args.samples)
+    statuses: dict[str, Any] = {}
+    try:
+        for n in range(args.samples):
+            if n:
+                time.sleep(args.interval)
+            for p in probe.probe(groups, time.time()):
+                if p.error:
+                    raise _fail(f"cannot read the offsets of {p.group} at {settings.bootstrap_servers}: {p.error}")
+                statuses[p.group] = tracker.observe(p)
+    finally:
+        probe.close()
+    widths = (-28, -36, 9, 15, 15, 8, 8, -6)
+    print(_row(("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "LAG-S", "STATUS"), widths))
+    for group in groups:
+        status = statuses[group]
+        for part in status.partitions:
+            cells = (group, part.topic, part.partition, part.committed, part.log_end, part.lag)
+            print(_row((*cells, f"{part.lag_seconds:.1f}", part.status), widths))
+        print(f"{group}: {status.status}, state {status.state}, {status.members} member(s), lag {status.total_lag}")
+    return 0
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    from_env = os.environ.get("LIENTHONG_USER_PASSWORD")
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise _fail("no password: use --password-stdin or LIENTHONG_USER_PASSWORD when not on a terminal")
+    first = getpass.getpass("Mật khẩu / password: ")
+    if getpass.getpass("Nhập lại / again: ") != first:
+        raise _fail("the two passwords differ")
+    return first
+
+
+def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
+    from services.monitor.users import UserError, UserStore
+
+    store = UserStore(settings.monitor_users_path)
+    try:
+        if args.action == "list":
+            for u in store.all():
+                state = f"disabled {u.disabled}" if u.disabled else "active"
+                print(f"{u.name:<24} {u.agency:<20} created {u.created}  {state}")
+            if not store.all():
+                print(f"no users in {store.path}")
+        elif not args.name:
+            raise _fail(f"user {args.action} needs a user name")
+        elif args.action == "add":
+            if not args.agency:
+                raise _fail("user add needs --agency (e.g. office, tax, land-registry)")
+            user = store.add(args.name, args.agency, _password(args))
+            print(f"added {user.name} ({user.agency}) to {store.path}")
+        elif args.action == "passwd":
+            store.set_password(args.name, _password(args))
+            print(f"password of {args.name} changed; its open sessions end")
+        elif args.action == "disable":
+            store.disable(args.name)
+            print(f"disabled {args.name}; its open sessions end")
+        elif args.action == "enable":
+            store.enable(args.name)
+            print(f"enabled {args.name}")
+        else:
+            store.remove(args.name)
+            print(f"removed {args.name}")
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this flow's subcommands; each sets `func(settings, args) -> int`."""
+    lag = sub.add_parser("lag", help="liaison lag per agency pair (or, with --technical, consumer-group lag)")
+    lag.add_argument("--agency", help="only the handoffs this agency sent or received")
+    lag.add_argument("--procedure", help="only this procedure code")
+    lag.add_argument("--json", action="store_true", help="the table as JSON")
+    lag.add_argument("--technical", action="store_true", help="consumer-group lag per topic and partition")
+    lag.add_argument("--group", action="append", help="consumer group (repeatable; default: the worker's)")
+    lag.add_argument("--samples", type=int, default=1, help="samples for the Burrow-style status (default 1)")
+    lag.add_argument("--interval", type=float, default=2.0, help="seconds between samples")
+    lag.set_defaults(func=_reported(cmd_lag))
+
+    user = sub.add_parser("user", help="dashboard users (Office staff see everything, an agency its own handoffs)")
+    user.add_argument("action", choices=["add", "passwd", "disable", "enable", "remove", "list"])
+    user.add_argument("name", nargs="?", default="", help="user name (a-z, 0-9, '.', '_', '-')")
+    user.add_argument("--agency", help="the user's agency code (add)")
+    user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user.set_defaults(func=_reported(cmd_user))

@@ -112,7 +112,7 @@ def _alive(pid: int) -> bool:
 class LocalCluster:
     """N Kafka nodes on 127.0.0.1: client ports ``base_port + i``, controller ports ``base_port + 100 + i``."""
 
-    def __init__(self, base_dir: Path, nodes: int = 1, base_port: int = 19092, heap: str = "512m") -> None:
+    def __init__(self, base_dir: Path, nodes: int = 1, base_port: int = 19092, heap: str = "1g") -> None:
         if not 1 <= nodes <= 9:
             raise KafkaLocalError(f"--nodes must be between 1 and 9, got {nodes}")
         self.base_dir = base_dir

@@ -51,7 +51,7 @@ def read_topic(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[tuple
 
 
 def _fail(message: str) -> Exception:
-    from services.cli import CliError
+    from services.clierror import CliError
 
     return CliError(message)
 

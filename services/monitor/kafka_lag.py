@@ -1,0 +1,132 @@
+"""The Kafka admin calls behind the technical lag (kafka-python; blocking, so the worker runs them in a thread).
+
+- committed offsets: ``list_group_offsets`` (OffsetFetch), every partition the group committed;
+- log-end offsets: ``list_partition_offsets`` with ``OffsetSpec.LATEST`` (ListOffsets), as Kafka's own
+  consumer-groups tool does;
+- group state and live members: ``describe_groups``;
+- records held in the dead-letter and quarantine topics: latest minus earliest offset, summed over partitions.
+
+Usage::
+
+    probe = KafkaProbe("127.0.0.1:19092")
+    probes = probe.probe(["lienthong"], time.time())
+    counts = probe.topic_records(["lienthong.deadletter"])
+    probe.close()
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from services.monitor.technical import Probe
+
+__all__ = ["KafkaProbe"]
+
+log = logging.getLogger(__name__)
+
+
+class KafkaProbe:
+    """One admin client, created on first use and again after a failure. Thread-safe (one call at a time)."""
+
+    def __init__(self, bootstrap: str, client_id: str = "lienthong-monitor", timeout_ms: int = 5000) -> None:
+        self.servers = bootstrap.split(",")
+        self.client_id = client_id
+        self.timeout_ms = timeout_ms
+        self._admin: Any = None
+        self._lock = threading.Lock()
+
+    def _client(self) -> Any:
+        if self._admin is None:
+            from kafka import KafkaAdminClient
+
+            self._admin = KafkaAdminClient(
+                bootstrap_servers=self.servers,
+                client_id=self.client_id,
+                request_timeout_ms=self.timeout_ms,
+                bootstrap_timeout_ms=self.timeout_ms,
+            )
+        return self._admin
+
+    def _reset(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            try:
+                admin.close()
+            except Exception:  # noqa: BLE001 - closing a broken client must not hide the first error
+                log.debug("closing the admin client failed", exc_info=True)
+
+    def probe(self, groups: Sequence[str], now: float) -> list[Probe]:
+        """Committed and log-end offsets of each group's partitions, with the group's state."""
+        from kafka.admin import OffsetSpec
+
+        with self._lock:
+            try:
+                admin = self._client()
+                committed = admin.list_group_offsets({g: None for g in groups})
+                tps = {tp for offsets in committed.values() for tp in offsets}
+                ends = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in tps}) if tps else {}
+                described = self._describe(admin, groups)
+            except Exception as exc:  # noqa: BLE001 - any client failure becomes a probe error, retried next time
+                self._reset()
+                log.warning("consumer-lag probe failed: %s", type(exc).__name__)
+                return [Probe(now, g, "Unknown", 0, {}, {}, error=type(exc).__name__) for g in groups]
+        log_end = {(tp.topic, tp.partition): int(v.offset) for tp, v in ends.items()}
+        probes = []
+        for group in groups:
+            offsets = {
+                (tp.topic, tp.partition): int(meta.offset)
+                for tp, meta in committed.get(group, {}).items()
+                if meta is not None and meta.offset >= 0
+            }
+            state, members = described.get(group, ("Unknown", 0))
+            probes.append(Probe(now, group, state, members, offsets, log_end))
+        return probes
+
+    @staticmethod
+    def _describe(admin: Any, groups: Sequence[str]) -> dict[str, tuple[str, int]]:
+        try:
+            described = admin.describe_groups(list(groups))
+            return {
+                g: (str(d.get("group_state") or "Unknown"), len(d.get("members") or [])) for g, d in described.items()
+            }
+        except Exception:  # noqa: BLE001 - a member's metadata it cannot decode: fall back to the group list
+            log.debug("describe_groups failed; using list_groups", exc_info=True)
+        live = {"Stable", "PreparingRebalance", "CompletingRebalance", "Assigning", "Reconciling"}
+        listed = {g["group_id"]: str(g.get("group_state") or "Unknown") for g in admin.list_groups()}
+        return {g: (listed.get(g, "Dead"), 1 if listed.get(g) in live else 0) for g in groups}
+
+    def topic_records(self, topics: Sequence[str]) -> dict[str, int | None]:
+        """Records each topic holds now (latest - earliest offsets); None when it cannot be read."""
+        from kafka import TopicPartition
+        from kafka.admin import OffsetSpec
+
+        with self._lock:
+            try:
+                admin = self._client()
+                described = admin.describe_topics(list(topics))
+                tps = [
+                    TopicPartition(t["name"], p["partition_index"])
+                    for t in described
+                    if not t.get("error_code")
+                    for p in t.get("partitions", [])
+                ]
+                if not tps:
+                    return {t: None for t in topics}
+                latest = admin.list_partition_offsets({tp: OffsetSpec.LATEST for tp in tps})
+                earliest = admin.list_partition_offsets({tp: OffsetSpec.EARLIEST for tp in tps})
+            except Exception as exc:  # noqa: BLE001 - reported as unknown, retried next time
+                self._reset()
+                log.warning("dead-letter count failed: %s", type(exc).__name__)
+                return {t: None for t in topics}
+        counts: dict[str, int | None] = {t: None for t in topics}
+        for tp in tps:
+            held = max(int(latest[tp].offset) - int(earliest[tp].offset), 0)
+            counts[tp.topic] = (counts[tp.topic] or 0) + held
+        return counts
+
+    def close(self) -> None:
+        with self._lock:
+            self._reset()

@@ -1,0 +1,154 @@
+"""The monitor as installed on one worker: where its figures come from, and what it remembers.
+
+- business figures: the watchdog's state table (every dossier this worker holds), turned into a
+  :class:`~services.monitor.snapshot.Snapshot` at the watchdog's "now" and reused for ``cache_s`` seconds;
+- timelines: the monitor's own table (see :mod:`services.monitor.timeline`);
+- technical figures: the latest :class:`~services.monitor.technical.GroupStatus` per group, a short history of
+  each group's lag (the "lag over time" chart), the dead-letter and quarantine counts, the relay's counters.
+
+Usage::
+
+    monitor = Monitor(ctx, watchdog, relay.counters, timeline_table, cache_s=2.0)
+    view = monitor.scoped("tax")
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from services.monitor.snapshot import DossierParts, Scoped, Snapshot, assemble, dossier_parts, log_failure
+from services.monitor.technical import DeliveryStats, GroupStatus, delivery_stats
+from services.monitor.timeline import TimelineEntry, load
+from services.relay.agents import RelayCounters
+from services.relay.routing import RoutingContext
+from services.watchdog.engine import Watchdog
+from services.watchdog.state import WatchState
+
+__all__ = ["LagPoint", "Monitor", "Technical"]
+
+_SCAN_ALL = (b"", b"\xff\xff\xff\xff", 100_000_000)
+_FAUST = b"__faust"
+
+
+@dataclass(frozen=True)
+class LagPoint:
+    at: float
+    lag: dict[str, int]  # group -> total lag
+
+
+@dataclass
+class Technical:
+    """What the sampler last saw (the web views read it; the timer writes it)."""
+
+    groups: dict[str, GroupStatus] = field(default_factory=dict)
+    topics: dict[str, int | None] = field(default_factory=dict)  # dead-letter / quarantine topic -> records
+    history: deque[LagPoint] = field(default_factory=lambda: deque(maxlen=360))
+    samples: int = 0
+    last_error: str | None = None
+
+
+class Monitor:
+    def __init__(
+        self,
+        ctx: RoutingContext,
+        watchdog: Watchdog,
+        counters: RelayCounters,
+        timeline: Any,
+        *,
+        cache_s: float = 2.0,
+        deadletter_topic: str = "lienthong.deadletter",
+        quarantine_topic: str = "lienthong.quarantine",
+    ) -> None:
+        self.ctx = ctx
+        self.watchdog = watchdog
+        self.counters = counters
+        self.timeline = timeline  # faust Table: dossier code (bytes) -> timeline JSON
+        self.cache_s = cache_s
+        self.deadletter_topic = deadletter_topic
+        self.quarantine_topic = quarantine_topic
+        self.technical = Technical()
+        self._cached: tuple[float, Snapshot] | None = None
+        self._memo: dict[bytes, tuple[bytes, DossierParts]] = {}
+
+    @property
+    def calendar(self) -> Any:
+        return self.ctx.calendar
+
+    def now(self) -> datetime:
+        """The watchdog's clock: the dashboard and the alerts agree on what "now" is."""
+        return self.watchdog.now()
+
+    # -- business -----------------------------------------------------------------------------------
+    def rows(self) -> list[tuple[bytes, bytes]]:
+        """Every dossier row of this worker's partitions (RocksDB also keeps faust's offset rows: skipped)."""
+        storage = self.watchdog.states
+        return [
+            (key, raw)
+            for partition in storage.partitions()
+            for key, raw in storage.scan(partition, *_SCAN_ALL)
+            if not key.startswith(_FAUST) and raw.startswith(b"{")
+        ]
+
+    def timeline_of(self, code: str) -> list[TimelineEntry]:
+        raw = self.timeline.get(code.encode())
+        return load(bytes(raw)) if raw else []
+
+    def snapshot(self) -> Snapshot:
+        """All dossiers at the watchdog's now; a finished dossier whose row did not change is not evaluated again."""
+        clock = time.monotonic()
+        if self._cached is not None and clock - self._cached[0] < self.cache_s:
+            return self._cached[1]
+        now, parts, skipped, memo = self.now(), [], 0, {}
+        for key, raw in self.rows():
+            known = self._memo.get(key)
+            if known is not None and known[0] == raw:
+                parts.append(known[1])
+                memo[key] = known
+                continue
+            try:
+                state = WatchState.model_validate_json(raw)
+                found = dossier_parts(state, self.ctx, self.watchdog.rules, now, self.timeline_of)
+            except Exception as exc:  # noqa: BLE001 - one odd dossier must not blank the Office's screen
+                skipped += 1
+                log_failure(key.decode(errors="replace"), exc)
+                continue
+            parts.append(found)
+            if state.finished:
+                memo[key] = (raw, found)
+        self._memo = memo
+        snap = assemble(parts, now, self.calendar, skipped)
+        self._cached = (clock, snap)
+        return snap
+
+    def scoped(self, agency: str | None) -> Scoped:
+        return Scoped(self.snapshot(), agency)
+
+    def dossier(self, code: str) -> WatchState | None:
+        found = self.watchdog.find(code)
+        return found[1] if found is not None else None
+
+    # -- technical ----------------------------------------------------------------------------------
+    def record(self, groups: list[GroupStatus], topics: dict[str, int | None]) -> None:
+        tech = self.technical
+        for status in groups:
+            tech.groups[status.group] = status
+        tech.topics = topics
+        tech.samples += 1
+        errors = [g.error for g in groups if g.error]
+        tech.last_error = errors[0] if errors else None
+        if groups:
+            tech.history.append(LagPoint(groups[0].sampled_at, {g.group: g.total_lag for g in groups}))
+
+    def deliveries(self) -> list[DeliveryStats]:
+        c = self.counters
+        return delivery_stats(c.delivered, c.dead_lettered, c.delivery_attempts)
+
+    def dead_letters(self) -> int | None:
+        return self.technical.topics.get(self.deadletter_topic)
+
+    def quarantined(self) -> int | None:
+        return self.technical.topics.get(self.quarantine_topic)

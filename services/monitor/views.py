@@ -1,0 +1,219 @@
+"""The dashboard's HTML views on the worker's web server (faust views on aiohttp), all under ``/monitor/``.
+
+    GET  /monitor/                          overview: tiles, agency-pair matrix, charts, per pair, per procedure
+    GET  /monitor/near-due                  the near-due list (?agency= &procedure= &sort= &order=)
+    GET  /monitor/overdue                   late dossiers with causes and responsible agency
+    GET  /monitor/evaluation?month=YYYY-MM  the monthly evaluation per agency
+    GET  /monitor/technical                 consumer lag, Burrow status, dead letters, deliveries (Office only)
+    GET  /monitor/dossiers/{code}           the dossier's slip and timeline; ``/slip``: printable slip
+    GET|POST /monitor/login   POST /monitor/logout   GET /monitor/static/{name}
+
+Every page needs a signed-in user; ``?lang=en`` switches to English. A request with ``X-Partial: main``
+gets only the page's ``<main>`` content: the page script fetches it when the figures change (live updates).
+Views are thin: they check the viewer, ask the :class:`~services.monitor.service.Monitor`, render.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+import faust
+from faust.web import Request, Response, View
+
+from services.monitor import detail_pages, pages
+from services.monitor.auth import Auth, Viewer, safe_next
+from services.monitor.dossier import dossier_view
+from services.monitor.html import Frame, layout, login_page, message
+from services.monitor.i18n import Texts
+from services.monitor.overview import overview_page
+from services.monitor.service import Monitor
+from services.monitor.web import html, query_of, redirect, texts_for, version_of
+from services.watchdog.state import workflow_of
+
+__all__ = ["MONTH", "install_pages"]
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+_FILTERS = ("agency", "procedure", "sort", "order", "lang", "month")
+
+
+@functools.cache
+def _asset(name: str) -> bytes:
+    return resources.files("services.monitor").joinpath("static", name).read_bytes()
+
+
+def install_pages(app: faust.App, monitor: Monitor, auth: Auth, refresh_s: float) -> None:
+    def page(active: str) -> Callable[[Callable[..., Any]], type[View]]:
+        """A signed-in GET page: ``render(viewer, texts, request, **match) -> (title, content)``."""
+
+        def wrap(render: Callable[..., Any]) -> type[View]:
+            class Page(View):
+                async def get(self, request: Any, **match: str) -> Response:
+                    t = texts_for(request)
+                    viewer = auth.viewer(request)
+                    if viewer is None:
+                        target = quote(request.path_qs, safe="/?=&")
+                        return redirect(self, f"/monitor/login?next={target}")
+                    if active == "technical" and not viewer.office:
+                        return html(self, request, _frame(viewer, t, request, active, "", t("forbidden")), 403)
+                    result = render(viewer, t, request, **match)
+                    if result is None:
+                        return html(self, request, _frame(viewer, t, request, active, "", t("not_found")), 404)
+                    title, content = result
+                    if request.headers.get("X-Partial") == "main":
+                        return html(self, request, content)
+                    view = monitor.scoped(viewer.scope)
+                    frame = Frame(
+                        t,
+                        viewer.name,
+                        viewer.agency,
+                        viewer.office,
+                        active,
+                        request.path,
+                        query_of(request, *_FILTERS),
+                        refresh_s,
+                        monitor.now(),
+                        version_of(view),
+                    )
+                    return html(self, request, layout(frame, title, content))
+
+            Page.__name__ = f"Monitor{render.__name__.title().replace('_', '')}"
+            return Page
+
+        return wrap
+
+    def _frame(viewer: Viewer, t: Texts, request: Any, active: str, title: str, text: str) -> str:
+        frame = Frame(
+            t,
+            viewer.name,
+            viewer.agency,
+            viewer.office,
+            active,
+            request.path,
+            query_of(request, "lang"),
+            refresh_s,
+            monitor.now(),
+        )
+        return layout(frame, title or text, message(text, "error"))
+
+    def overview(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+        view = monitor.scoped(viewer.scope)
+        tech = monitor.technical
+        groups = list(tech.groups.values()) if viewer.office else []
+        history = list(tech.history) if viewer.office else []
+        dead = monitor.dead_letters() if viewer.office else None
+        return t("nav_overview"), overview_page(view, monitor.calendar, t, groups, dead, history)
+
+    def near_due(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+        q = query_of(request, *_FILTERS)
+        view = monitor.scoped(viewer.scope)
+        rows = view.near_due(
+            agency=q.get("agency"),
+            procedure=q.get("procedure"),
+            sort=q.get("sort", "due"),
+            descending=q.get("order") == "desc",
+        )
+        return t("nav_near_due"), pages.near_due_page(view, rows, t, q)
+
+    def overdue(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+        q = query_of(request, *_FILTERS)
+        view = monitor.scoped(viewer.scope)
+        rows = view.overdue(agency=q.get("agency"), procedure=q.get("procedure"))
+        return t("nav_overdue"), pages.overdue_page(view, rows, t, q)
+
+    def evaluation(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+        q = query_of(request, *_FILTERS)
+        month = q.get("month", "")
+        current = f"{monitor.now().astimezone(monitor.calendar.tz):%Y-%m}"
+        month = month if MONTH.match(month) else current
+        view = monitor.scoped(viewer.scope)
+        rows = view.evaluation(month, monitor.calendar)
+        return t("nav_evaluation"), pages.evaluation_page(month, rows, t, q, current)
+
+    def technical(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+        tech = monitor.technical
+        body = detail_pages.technical_page(
+            list(tech.groups.values()), dict(tech.topics), monitor.deliveries(), t, tech.last_error
+        )
+        return t("nav_technical"), body
+
+    def _dossier(viewer: Viewer, code: str) -> Any:
+        state = monitor.dossier(code)
+        if state is None:
+            return None
+        entries = monitor.timeline_of(code)
+        wf = workflow_of(state, monitor.ctx)
+        return dossier_view(state, wf, monitor.now(), monitor.calendar, entries, viewer.scope)
+
+    def dossier(viewer: Viewer, t: Texts, request: Any, code: str) -> tuple[str, str] | None:
+        view = _dossier(viewer, code)
+        if view is None:
+            return None
+        return f"{t('dossier_title')} {code}", detail_pages.dossier_page(view, t, query_of(request, "lang"))
+
+    app.page("/monitor/")(page("overview")(overview))
+    app.page("/monitor/near-due")(page("near-due")(near_due))
+    app.page("/monitor/overdue")(page("overdue")(overdue))
+    app.page("/monitor/evaluation")(page("evaluation")(evaluation))
+    app.page("/monitor/technical")(page("technical")(technical))
+    app.page("/monitor/dossiers/{code}")(page("dossier")(dossier))
+
+    @app.page("/monitor/dossiers/{code}/slip")
+    class SlipPrint(View):
+        async def get(self, request: Any, code: str) -> Response:
+            t = texts_for(request)
+            viewer = auth.viewer(request)
+            if viewer is None:
+                return redirect(self, f"/monitor/login?next={quote(request.path)}")
+            view = _dossier(viewer, code)
+            if view is None:
+                return html(self, request, _frame(viewer, t, request, "dossier", "", t("not_found")), 404)
+            return html(self, request, detail_pages.slip_print(view, t, monitor.now(), query_of(request, "lang")))
+
+    @app.page("/monitor")
+    class Root(View):
+        async def get(self, request: Any) -> Response:
+            return redirect(self, "/monitor/", status=301)
+
+    @app.page("/monitor/login")
+    class Login(View):
+        async def get(self, request: Request) -> Response:
+            t = texts_for(request)
+            return html(self, request, login_page(t, None, safe_next(request.query.get("next"))))
+
+        async def post(self, request: Any) -> Response:
+            t = texts_for(request)
+            origin = request.headers.get("Origin")
+            form = await request.post()
+            target = safe_next(str(form.get("next", "")))
+            if origin is not None and origin.split("://", 1)[-1] != request.host:
+                return html(self, request, login_page(t, t("forbidden"), target), 403)
+            user, throttled = auth.sign_in(str(form.get("username", "")).strip(), str(form.get("password", "")))
+            if user is None:
+                text = t("login_throttled") if throttled else t("login_failed")
+                return html(self, request, login_page(t, text, target), 429 if throttled else 401)
+            response = redirect(self, target)
+            auth.cookie(response, user)
+            return response
+
+    @app.page("/monitor/logout")
+    class Logout(View):
+        async def post(self, request: Request) -> Response:
+            response = redirect(self, "/monitor/login")
+            auth.clear(response)
+            return response
+
+    @app.page("/monitor/static/{name}")
+    class Static(View):
+        async def get(self, request: Request, name: str) -> Response:
+            kind = _STATIC.get(name)
+            if kind is None:
+                return self.text("not found", status=404)
+            headers = {"Cache-Control": "max-age=300", "X-Content-Type-Options": "nosniff"}
+            response: Response = self.bytes(_asset(name), content_type=kind, headers=headers)
+            return response

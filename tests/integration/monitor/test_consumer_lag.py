@@ -1,0 +1,101 @@
+"""The monitor's consumer lag equals what Kafka's own consumer-groups tool prints for the same group."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.structs import OffsetAndMetadata
+
+from services.ops.kafka_local import LIBS_DIR, LOG4J
+
+from .support import MonitorStack
+
+pytestmark = pytest.mark.asyncio(loop_scope="package")
+TOOL = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
+
+
+def java() -> str:
+    home = os.environ.get("JAVA_HOME")
+    found = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    assert found, "Java 17+ is needed to run Kafka's consumer-groups tool"
+    return found
+
+
+def kafka_tool(bootstrap: str, group: str) -> dict[tuple[str, int], tuple[int, int, int]]:
+    """``kafka-consumer-groups.sh --describe --group``: (topic, partition) -> (current, log-end, lag)."""
+    cmd = [java(), f"-Dlog4j2.configurationFile={LOG4J}", "-cp", f"{LIBS_DIR}/*", TOOL]
+    done = subprocess.run(
+        [*cmd, "--bootstrap-server", bootstrap, "--describe", "--group", group],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows: dict[tuple[str, int], tuple[int, int, int]] = {}
+    for line in done.stdout.splitlines():
+        cells = line.split()
+        if len(cells) >= 6 and cells[0] == group and cells[2].isdigit() and cells[3].isdigit():
+            rows[(cells[1], int(cells[2]))] = (int(cells[3]), int(cells[4]), int(cells[5]))
+    return rows
+
+
+def monitor_rows(body: dict[str, Any], group: str) -> dict[tuple[str, int], tuple[int, int, int]]:
+    (found,) = [g for g in body["groups"] if g["group"] == group]
+    return {(p["topic"], p["partition"]): (p["committed"], p["log_end"], p["lag"]) for p in found["partitions"]}
+
+
+def lagging_group(bootstrap: str, topic: str, group: str) -> None:
+    """A consumer group that read part of a three-partition topic and went away (so its lag stays)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
+    admin.create_topics([NewTopic(topic, 3, 1)])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
+    for n in range(30):
+        producer.send(topic, key=b"k", value=f"record {n}".encode(), partition=n % 3)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group, enable_auto_commit=False)
+    consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(off, "", -1) for p, off in ((0, 4), (1, 10), (2, 0))})
+    consumer.close()
+
+
+async def test_a_stopped_groups_lag_equals_kafkas_tool_and_it_is_STOP(stack: MonitorStack) -> None:
+    group, topic = stack.extra["PROBE_GROUP"], stack.topic("probe")
+    await asyncio.to_thread(lagging_group, stack.bootstrap, topic, group)
+    body = await stack.sampled(group, samples=3)
+    tool = await asyncio.to_thread(kafka_tool, stack.bootstrap, group)
+    assert tool == {(topic, 0): (4, 10, 6), (topic, 1): (10, 10, 0), (topic, 2): (0, 10, 10)}
+    assert monitor_rows(body, group) == tool
+    (status,) = [g for g in body["groups"] if g["group"] == group]
+    assert status["members"] == 0
+    assert status["total_lag"] == 16
+    assert status["status"] == "STOP"  # nobody commits, records wait: Burrow's rule 3
+    by_partition = {p["partition"]: p["status"] for p in status["partitions"]}
+    assert by_partition[1] == "OK"  # nothing to read there
+
+
+async def test_the_workers_own_group_equals_kafkas_tool(stack: MonitorStack) -> None:
+    tool: dict[tuple[str, int], tuple[int, int, int]] = {}
+    mine: dict[tuple[str, int], tuple[int, int, int]] = {}
+    for _ in range(5):  # the worker may commit between the two reads: ask again until they agree
+        before = await stack.sampled(stack.group, samples=1)
+        tool = await asyncio.to_thread(kafka_tool, stack.bootstrap, stack.group)
+        after = await stack.sampled(stack.group, samples=2)
+        mine = monitor_rows(after, stack.group)
+        if mine == tool == monitor_rows(before, stack.group):
+            break
+    assert mine == tool
+    assert (stack.topic("events"), 0) in tool or any(t == stack.topic("events") for t, _ in tool)
+    (status,) = [g for g in after["groups"] if g["group"] == stack.group]
+    assert status["state"] == "Stable"
+    assert status["members"] == 1
+    assert status["status"] == "OK"
