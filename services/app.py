@@ -49,6 +49,10 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         autodiscover=False,
         timezone=settings.timezone,
+        # faust's own /table and /router pages would serve table contents (citizens' names included)
+        # without authentication: off. lienthong serves its data through authenticated views only.
+        web_tables_enabled=False,
+        web_router_enabled=False,
     )
 
     @app.page("/healthz")

@@ -12,6 +12,7 @@ Every failure prints one line (``lienthong: error: ...``) and exits non-zero.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -63,6 +64,12 @@ def cmd_kafka(settings: Settings, args: argparse.Namespace) -> int:
         elif args.action == "reset":
             cluster.reset()
             print(f"Kafka stopped and its data removed ({cluster.base_dir})")
+            # The worker's RocksDB tables are a cache of the changelogs just deleted: faust refuses to start
+            # on a table whose offsets are ahead of its changelog, so they go too.
+            tables = settings.data_dir / "worker"
+            if not args.dir and tables.exists():
+                shutil.rmtree(tables)
+                print(f"worker table state removed ({tables})")
     except KafkaLocalError as exc:
         raise CliError(str(exc)) from None
     return 0

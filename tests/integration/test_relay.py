@@ -321,3 +321,10 @@ async def test_signature_covers_the_query_string(system: System) -> None:
         target = f"/v1/dossiers/{code}?lang=en"
         ok = await client.get(target, headers=signed_headers(key_id, secret, "GET", target, b""))
         assert ok.status_code == 200
+
+
+async def test_faust_table_pages_are_not_served(system: System) -> None:
+    """faust's /table pages would show table contents (citizens' names) to anyone: they are off."""
+    async with httpx.AsyncClient(base_url=system.url) as client:
+        for path in ("/table/", "/table/dossiers/", "/router/"):
+            assert (await client.get(path)).status_code == 404
