@@ -163,6 +163,7 @@ async def run_demo(settings: Settings, dossiers: int, minutes: float, keep_runni
         print(line)
     for error in summary.errors[:10]:
         print(f"  ! {error}")
+    print(_dashboard_line(settings, stack.url))
     if keep_running and sys.stdin.isatty():
         print(f"lienthong: worker and simulators keep running at {stack.url} (Ctrl-C to stop)", flush=True)
         try:
@@ -171,6 +172,21 @@ async def run_demo(settings: Settings, dossiers: int, minutes: float, keep_runni
             pass
     await stack.stop()
     return 0 if summary.completed else 1
+
+
+def _dashboard_line(settings: Settings, url: str) -> str:
+    """The dashboard's address, and on the first run a demo Office account (kept in the data directory)."""
+    import secrets
+
+    from services.monitor.users import UserStore
+
+    store = UserStore(settings.monitor_users_path)
+    line = f"Bảng theo dõi / dashboard: {url}/monitor/"
+    if not store.all():
+        password = secrets.token_urlsafe(9)
+        store.add("vanphong", "office", password)
+        line += f"  — đăng nhập / sign in: vanphong / {password} (shown once; `lienthong user passwd vanphong`)"
+    return line
 
 
 async def _safe_ledger(stack: Stack, code: str) -> dict[str, Any] | None:
