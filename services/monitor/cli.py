@@ -20,7 +20,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from services.settings import Settings
@@ -69,16 +68,16 @@ def _states(settings: Settings) -> list[Any]:
 def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
     if args.technical:
         return _technical(settings, args)
-    from schemas.events import TZ
     from schemas.workcalendar import default_calendar
     from schemas.workflows import load_workflows
     from services.monitor.facts import sees_all
     from services.monitor.snapshot import Scoped, build_snapshot
     from services.relay.routing import RoutingContext
     from services.watchdog import load_rules
+    from services.watchdog.clock import clock_from_settings
 
     ctx = RoutingContext(workflows=load_workflows(), calendar=default_calendar())
-    now = datetime.now(TZ)
+    now = clock_from_settings(settings).now()
     snap = build_snapshot(_states(settings), ctx, load_rules(settings.watchdog_rules_file), now, lambda code: [])
     scope = None if args.agency is None or sees_all(args.agency) else args.agency
     view = Scoped(snap, scope)

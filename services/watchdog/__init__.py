@@ -16,7 +16,7 @@ from datetime import time
 from typing import TYPE_CHECKING
 
 from services.settings import SettingsError
-from services.watchdog.clock import Clock, FileClock, ManualClock, SystemClock
+from services.watchdog.clock import Clock, FileClock, ManualClock, SystemClock, clock_from_settings
 from services.watchdog.engine import Outbox, Watchdog, WatchdogCounters
 from services.watchdog.rules import RulesError, RuleSet, load_rules
 
@@ -53,7 +53,7 @@ def install_watchdog(app: faust.App, settings: Settings, relay: Relay) -> Watchd
         contacts = load_contacts(settings.contacts_path)
     except (RulesError, ContactsError) as exc:
         raise SettingsError(str(exc)) from None
-    clock: Clock = FileClock(settings.clock_file) if settings.clock_file is not None else SystemClock()
+    clock = clock_from_settings(settings)
     topics = make_tables(app, settings.topic_prefix)
     index = TableStorage(app, topics.index)
     engine = Watchdog(

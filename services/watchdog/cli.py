@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from datetime import datetime
 from typing import Any
 
 from services.settings import Settings
@@ -130,7 +129,7 @@ def cmd_notices(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
-    from schemas.events import TZ
+    from services.watchdog.clock import clock_from_settings
     from services.watchdog.report import LateEntry, monthly_report
     from services.watchdog.tables import LATE_LOG
 
@@ -141,7 +140,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         if key is not None and key.startswith(f"{args.month}|".encode()):
             latest[key] = value
     entries = [LateEntry.model_validate_json(v) for v in latest.values() if v]
-    report = monthly_report(args.month, entries, datetime.now(TZ), args.agency)
+    report = monthly_report(args.month, entries, clock_from_settings(settings).now(), args.agency)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0

@@ -20,10 +20,21 @@ import os
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-__all__ = ["Clock", "ClockFileError", "FileClock", "ManualClock", "SystemClock", "write_clock_file"]
+if TYPE_CHECKING:
+    from services.settings import Settings
+
+__all__ = [
+    "Clock",
+    "ClockFileError",
+    "FileClock",
+    "ManualClock",
+    "SystemClock",
+    "clock_from_settings",
+    "write_clock_file",
+]
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -100,6 +111,11 @@ class FileClock:
         if anchor is None or rate == 0:
             return instant.astimezone(TZ)
         return (instant + timedelta(seconds=(time.time() - anchor) * rate)).astimezone(TZ)
+
+
+def clock_from_settings(settings: Settings) -> Clock:
+    """The clock every part of one deployment reads: the worker, its views and the CLI agree on "now"."""
+    return FileClock(settings.clock_file) if settings.clock_file is not None else SystemClock()
 
 
 def write_clock_file(path: Path, instant: datetime, *, rate: float = 0.0, anchor: float | None = None) -> None:
