@@ -170,13 +170,25 @@ async def _bare_loop(bootstrap: str, source: str, sink: str, expected: int) -> N
         await producer.stop()
 
 
-async def throughput(bootstrap: str, workdir: Path, dossiers: int) -> dict[str, Any]:
-    stack = Stack(bootstrap=bootstrap, workdir=workdir / "thru")
+async def _routed(bootstrap: str, workdir: Path, dossiers: int, flows: str) -> float:
+    """Events/s through a fresh worker running ``flows`` over ``dossiers`` pre-loaded dossiers."""
+    stack = Stack(bootstrap=bootstrap, workdir=workdir, extra={"LIENTHONG_FLOWS": flows})
     applied = stack.cli("topics", "apply")
     assert applied.returncode == 0, applied.stderr
-    print(f"  throughput: preloading {dossiers} dossiers ({2 * dossiers} events) ...", flush=True)
     events = _preload(bootstrap, stack.topic("events"), dossiers)
+    print(f"  throughput: a worker running {flows} ...", flush=True)
+    await stack.start(act=False)
+    # the router writes one handoff per dossier to the land registry's outbound topic
+    seconds, routed = _span(bootstrap, stack.topic("outbound.land-registry"), dossiers)
+    await stack.stop()
+    return events * routed / dossiers / seconds if seconds else float("nan")
 
+
+async def throughput(bootstrap: str, workdir: Path, dossiers: int) -> dict[str, Any]:
+    print(f"  throughput: {dossiers} dossiers ({2 * dossiers} events) per run", flush=True)
+    stack = Stack(bootstrap=bootstrap, workdir=workdir / "bare")
+    assert stack.cli("topics", "apply").returncode == 0
+    events = _preload(bootstrap, stack.topic("events"), dossiers)
     print("  throughput: bare aiokafka consume-and-produce loop ...", flush=True)
     sink = stack.topic("bare")
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
@@ -184,16 +196,12 @@ async def throughput(bootstrap: str, workdir: Path, dossiers: int) -> dict[str, 
     admin.close()
     await _bare_loop(bootstrap, stack.topic("events"), sink, events)
     bare_s, bare_n = _span(bootstrap, sink, events)
-
-    print("  throughput: the relay's router on a fresh worker ...", flush=True)
-    await stack.start(act=False)
-    # the router writes one handoff per dossier to the land registry's outbound topic
-    relay_s, relay_n = _span(bootstrap, stack.topic("outbound.land-registry"), dossiers)
     await stack.stop()
     return {
         "events": events,
         "bare_eps": bare_n / bare_s if bare_s else float("nan"),
-        "relay_eps": events * relay_n / dossiers / relay_s if relay_s else float("nan"),
+        "relay_eps": await _routed(bootstrap, workdir / "relay", dossiers, "relay"),
+        "all_eps": await _routed(bootstrap, workdir / "all", dossiers, "relay,watchdog,monitor"),
     }
 
 
@@ -224,8 +232,12 @@ async def main(quick: bool) -> int:
     print("Throughput (events/s), same broker, same run")
     print(f"{'loop':<40} {'events':>8} {'ev/s':>10} {'ratio':>7}")
     print(f"{'bare aiokafka consume -> produce':<40} {thru['events']:>8} {thru['bare_eps']:>10.0f} {1.0:>7.2f}")
-    ratio = thru["relay_eps"] / thru["bare_eps"]
-    print(f"{'lienthong router (decode+route+table)':<40} {thru['events']:>8} {thru['relay_eps']:>10.0f} {ratio:>7.2f}")
+    for label, key in (
+        ("worker, relay only (route + ledger)", "relay_eps"),
+        ("worker, relay + watchdog + monitor", "all_eps"),
+    ):
+        ratio = thru[key] / thru["bare_eps"]
+        print(f"{label:<40} {thru['events']:>8} {thru[key]:>10.0f} {ratio:>7.2f}")
     return 0
 
 

@@ -59,24 +59,31 @@ def create_app(settings: Settings) -> faust.App:
     async def healthz(web_view: View, request: Request) -> Response:
         return web_view.json({"status": "ok", "app": settings.app_id})
 
-    relay = install_relay(app, settings)
-    watchdog = install_watchdog(app, settings, relay)
-    install_monitor(app, settings, relay, watchdog)
+    flows = settings.flow_set
+    relay = install_relay(app, settings, run="relay" in flows)
+    if "watchdog" in flows:
+        watchdog = install_watchdog(app, settings, relay)
+        if "monitor" in flows:
+            install_monitor(app, settings, relay, watchdog)
     return app
 
 
-def install_relay(app: faust.App, settings: Settings) -> Relay:
-    """The liaison relay: topics, the ledger table, the router, delivery agents and the ingress API."""
+def install_relay(app: faust.App, settings: Settings, run: bool = True) -> Relay:
+    """The liaison relay: topics, the ledger table, the router, delivery agents and the ingress API.
+
+    With ``run`` False (a worker for the watchdog and monitor only) just the parts the other flows build on:
+    topic handles, the routing context and request authentication."""
     agencies = list(default_agencies())
     topics = make_topics(app, agencies, settings.topic_prefix)
     ctx = RoutingContext(workflows=load_workflows(), calendar=default_calendar())
     counters = RelayCounters()
     endpoints = load_endpoints(settings.endpoints_path)
-    install_agents(app, topics, ctx, endpoints, counters)
     verifier = RequestVerifier(CredentialStore(settings.credentials_path))
     ingress = Ingress(verifier, ctx, lambda code: load_ledger(topics.dossiers, code))
-    install_views(app, topics, ingress)
-    install_pullers(app, topics, ingress, endpoints, settings.data_dir)
+    if run:
+        install_agents(app, topics, ctx, endpoints, counters)
+        install_views(app, topics, ingress)
+        install_pullers(app, topics, ingress, endpoints, settings.data_dir)
     return Relay(topics=topics, ctx=ctx, counters=counters, ingress=ingress, endpoints=endpoints)
 
 

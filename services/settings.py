@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     credentials_file: Path | None = Field(
         default=None, description="Agency keys for the ingress API; default <data dir>/credentials.json"
     )
+    flows: str = Field(
+        default="relay,watchdog,monitor",
+        description="Flows this worker runs (comma separated): several workers can share the load, each with "
+        "its own LIENTHONG_APP_ID; the monitor needs the watchdog",
+    )
     timezone: str = Field(default="Asia/Ho_Chi_Minh")
     log_level: str = Field(default="info", description="crit|error|warn|info|debug")
 
@@ -69,6 +74,21 @@ class Settings(BaseSettings):
         if value not in {"crit", "error", "warn", "info", "debug"}:
             raise ValueError("expected one of crit, error, warn, info, debug")
         return value
+
+    @field_validator("flows")
+    @classmethod
+    def _check_flows(cls, value: str) -> str:
+        names = {f.strip() for f in value.split(",") if f.strip()}
+        unknown = names - {"relay", "watchdog", "monitor"}
+        if unknown or not names:
+            raise ValueError(f"expected some of relay, watchdog, monitor; got {value!r}")
+        if "monitor" in names and "watchdog" not in names:
+            raise ValueError("the monitor needs the watchdog in the same worker")
+        return ",".join(sorted(names))
+
+    @property
+    def flow_set(self) -> frozenset[str]:
+        return frozenset(self.flows.split(","))
 
     @property
     def servers(self) -> list[str]:

@@ -45,6 +45,7 @@ class Stack:
     prefix: str = ""  # empty: a fresh one, and the stack's topics and groups are deleted when it stops
     port: int = field(default_factory=free_port)
     app_id: str | None = None  # default: "<prefix>-app", a fresh consumer group per stack
+    extra: dict[str, str] = field(default_factory=dict)  # more LIENTHONG_* settings for the worker
     agencies: dict[str, SimulatedAgency] = field(default_factory=dict)
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)
     worker: Process | None = None
@@ -72,6 +73,7 @@ class Stack:
             "LIENTHONG_DATA_DIR": str(self.workdir),
             "LIENTHONG_WEB_PORT": str(self.port),
             "LIENTHONG_LOG_LEVEL": "info",
+            **self.extra,
         }
 
     def topic(self, suffix: str) -> str:

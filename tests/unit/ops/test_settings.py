@@ -61,3 +61,24 @@ def test_cli_reports_bad_setting_in_one_line(
     err = capsys.readouterr().err.strip()
     assert err.startswith("lienthong: error: bad setting LIENTHONG_WEB_PORT")
     assert "\n" not in err
+
+
+def test_flows_choose_what_a_worker_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIENTHONG_FLOWS", "relay")
+    assert load_settings().flow_set == {"relay"}
+    monkeypatch.setenv("LIENTHONG_FLOWS", "monitor")
+    with pytest.raises(SettingsError, match="LIENTHONG_FLOWS: Value error, the monitor needs the watchdog"):
+        load_settings()
+    monkeypatch.setenv("LIENTHONG_FLOWS", "relay,dashboard")
+    with pytest.raises(SettingsError, match="expected some of relay, watchdog, monitor"):
+        load_settings()
+
+
+def test_a_relay_only_worker_has_no_watchdog_agents() -> None:
+    from services.app import create_app
+
+    relay_only = create_app(load_settings(flows="relay"))
+    everything = create_app(load_settings())
+    assert "lienthong.router" in relay_only.agents
+    assert "lienthong.watchdog" not in relay_only.agents
+    assert "lienthong.watchdog" in everything.agents
