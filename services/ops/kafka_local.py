@@ -95,18 +95,33 @@ def resolve_jars(libs_dir: Path = LIBS_DIR) -> Path:
     return libs_dir
 
 
-def _alive(pid: int) -> bool:
-    """True while ``pid`` is a live (not zombie) process that is, or is about to become, our broker."""
+def _start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (``/proc/<pid>/stat`` field 22), None if gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in {"Z", "X"}:  # a zombie or dead process is not a running broker
+        return None
+    return int(fields[19])
+
+
+def _alive(pid: int, started: int | None) -> bool:
+    """True while ``pid`` is still the very process we started (not a recycled pid).
+
+    The pid file records the process's start time next to its pid: after a crash or a reboot the same pid may
+    belong to any other program, and `down` must never signal it. A pid file without a start time (written by
+    an older lienthong) is trusted only while the process is a Kafka broker."""
+    now = _start_time(pid)
+    if now is None:
+        return False
+    if started is not None:
+        return now == started
+    try:
+        return b"kafka.Kafka" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError):
         return False
-    if stat.rsplit(")", 1)[1].split()[0] in {"Z", "X"}:
-        return False
-    # Right after fork the child still runs Python; after exec it is java with kafka.Kafka. A recycled
-    # pid belonging to any other program is not ours, so `down` never signals it.
-    return b"kafka.Kafka" in cmdline or b"python" in cmdline
 
 
 class LocalCluster:
@@ -144,19 +159,21 @@ class LocalCluster:
         state: dict[str, object] = json.loads(self.state_file.read_text())
         return state
 
-    def _pids(self) -> dict[int, int]:
-        pids = {}
+    def _pids(self) -> dict[int, tuple[int, int | None]]:
+        """Node id -> (pid, start time) as recorded by `_start`."""
+        pids: dict[int, tuple[int, int | None]] = {}
         for pid_file in sorted(self.base_dir.glob("node-*/kafka.pid")):
             node_id = int(pid_file.parent.name.split("-")[1])
+            parts = pid_file.read_text().split()
             try:
-                pids[node_id] = int(pid_file.read_text().strip())
-            except ValueError:
+                pids[node_id] = (int(parts[0]), int(parts[1]) if len(parts) > 1 else None)
+            except (IndexError, ValueError):
                 continue
         return pids
 
     def running(self) -> dict[int, int]:
         """Node id -> pid of the brokers we started that are still alive."""
-        return {node: pid for node, pid in self._pids().items() if _alive(pid)}
+        return {node: pid for node, (pid, started) in self._pids().items() if _alive(pid, started)}
 
     # -- commands -----------------------------------------------------------------------------------
     def up(self, timeout_s: float = 90.0) -> list[BrokerInfo]:
@@ -249,7 +266,7 @@ class LocalCluster:
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # outlives the CLI; `down` stops it by pid
         )
-        (node / "kafka.pid").write_text(str(proc.pid))
+        (node / "kafka.pid").write_text(f"{proc.pid} {_start_time(proc.pid)}\n")
 
     def log_tail(self, lines: int = 20) -> str:
         chunks = []
@@ -289,21 +306,21 @@ class LocalCluster:
 
     def down(self, timeout_s: float = 30.0) -> list[int]:
         """Stop the brokers we started (by recorded pid); returns the pids stopped."""
-        stopped = []
-        for node_id, pid in self._pids().items():
-            if _alive(pid):
+        stopped: list[tuple[int, int | None]] = []
+        for node_id, (pid, started) in self._pids().items():
+            if _alive(pid, started):
                 os.kill(pid, signal.SIGTERM)
-                stopped.append(pid)
+                stopped.append((pid, started))
             (self.node_dir(node_id) / "kafka.pid").unlink(missing_ok=True)
         deadline = time.monotonic() + timeout_s
-        for pid in stopped:
-            while _alive(pid) and time.monotonic() < deadline:
+        for pid, started in stopped:
+            while _alive(pid, started) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            if _alive(pid):
+            if _alive(pid, started):
                 os.kill(pid, signal.SIGKILL)
-        for pid in stopped:
+        for pid, _ in stopped:
             _reap(pid)
-        return stopped
+        return [pid for pid, _ in stopped]
 
     def reset(self) -> None:
         """Stop the brokers and delete their data (never touches anything outside ``base_dir``)."""
