@@ -170,7 +170,8 @@ def overdue_row(entry: LateEntry, reasons: Sequence[StatedReason] = ()) -> Overd
 def select_overdue(
     rows: Iterable[OverdueRow], *, scope: str | None, agency: str | None = None, procedure: str | None = None
 ) -> list[OverdueRow]:
-    """Still open first, then by due. An agency sees the dossiers it delayed, and only its own causes."""
+    """Still open first, then by due. An agency sees the dossiers it delayed, and only its own causes and the
+    reasons it stated itself (another agency's reasons about the same dossier are not its business)."""
     out = []
     for row in rows:
         if procedure is not None and row.procedure_code != procedure:
@@ -182,6 +183,8 @@ def select_overdue(
                     break
                 row = _only(row, mine)
         else:
+            if scope is not None:
+                row = replace(row, reasons=tuple(r for r in row.reasons if r.agency == scope))
             out.append(row)
     return sorted(out, key=lambda r: (r.finished_at is not None, r.due, r.dossier_code))
 
