@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,6 +210,11 @@ def drop_topics(bootstrap: str, prefix: str, groups: list[str]) -> None:
         admin.close()
 
 
-async def post_raw(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+async def post_raw(url: str, body: Any, headers: Mapping[str, str | bytes]) -> httpx.Response:
+    """One POST as given: ``body`` bytes, or an async iterator of chunks (sent chunked, as they come)."""
     async with httpx.AsyncClient(timeout=10.0) as client:
-        return await client.post(url, content=body, headers=headers)
+        return await client.post(url, content=body, headers=[(k.encode(), _bytes(v)) for k, v in headers.items()])
+
+
+def _bytes(value: str | bytes) -> bytes:
+    return value.encode() if isinstance(value, str) else value

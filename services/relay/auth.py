@@ -67,7 +67,7 @@ class Credential:
 
 def _canonical(method: str, path: str, timestamp: str, nonce: str, body: bytes) -> bytes:
     digest = hashlib.sha256(body).hexdigest()
-    return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{digest}".encode()
+    return f"{method.upper()}\n{path}\n{timestamp}\n{nonce}\n{digest}".encode("utf-8", "replace")
 
 
 def signed_headers(
@@ -172,15 +172,19 @@ class RequestVerifier:
         cred = self.store.get(key_id)
         if cred is None or cred.revoked:
             raise AuthError("unknown or revoked key", "Khóa không tồn tại hoặc đã bị thu hồi.")
-        if not timestamp.isdigit() or abs(now - int(timestamp)) > self.tolerance_s:
+        if not (timestamp.isascii() and timestamp.isdigit()) or abs(now - int(timestamp)) > self.tolerance_s:
             raise AuthError(
                 f"timestamp outside ±{self.tolerance_s:.0f} s of server time",
                 f"Thời điểm ký lệch quá ±{self.tolerance_s:.0f} giây so với máy chủ.",
             )
-        if not 16 <= len(nonce) <= 64:
-            raise AuthError("nonce must be 16 to 64 characters", "Nonce phải dài từ 16 đến 64 ký tự.")
+        if not (16 <= len(nonce) <= 64 and nonce.isascii() and nonce.isprintable()):
+            raise AuthError(
+                "nonce must be 16 to 64 printable ASCII characters", "Nonce phải gồm 16 đến 64 ký tự ASCII in được."
+            )
         expected = hmac.new(cred.secret.encode(), _canonical(method, path, timestamp, nonce, body), hashlib.sha256)
-        if not hmac.compare_digest(expected.hexdigest(), signature.strip().lower()):
+        # bytes on both sides: a header of any text (even undecodable bytes) is a wrong signature, not an error
+        given = signature.strip().lower().encode("utf-8", "replace")
+        if not hmac.compare_digest(expected.hexdigest().encode(), given):
             raise AuthError("bad signature", "Chữ ký không hợp lệ.")
         self._forget_old(now)
         marker = f"{key_id}:{nonce}"

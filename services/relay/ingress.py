@@ -9,6 +9,7 @@ order), so an agency learns of its mistake in the response rather than from the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
@@ -24,7 +25,7 @@ from schemas.events import EVENT_TYPES, TZ, parse_event
 from services.relay.auth import AuthError, RequestVerifier
 from services.relay.routing import Ledger, RoutingContext, route
 
-__all__ = ["MAX_BODY", "Answer", "Ingress", "problem"]
+__all__ = ["MAX_BODY", "Answer", "Ingress", "load_json", "problem"]
 
 MAX_BODY = 256 * 1024
 _FORBIDDEN = {"not_addressed", "no_open_handoff", "wrong_sender"}
@@ -46,6 +47,28 @@ def problem(status: int, code: str, en: str, vi: str, errors: list[dict[str, str
     return Answer(status, body)
 
 
+def load_json(raw: bytes | str) -> Any:
+    """``json.loads`` for untrusted bodies: ValueError for anything that is not JSON, however it fails
+    (deeply nested input exhausts the recursion limit rather than raising a JSON error)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ValueError("body is not JSON") from exc
+
+
+def _fingerprint(event: Any) -> str:
+    """What makes a retry the same event: who sent what about which dossier (not ``time``, which a task
+    endpoint stamps at each attempt)."""
+    data = event.data.model_dump_json() if hasattr(event.data, "model_dump_json") else json.dumps(event.data)
+    return hashlib.sha256(f"{event.source}\n{event.type}\n{event.subject}\n{data}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    fingerprint: str
+    body: dict[str, Any]
+
+
 class Ingress:
     """Everything ``POST /v1/events`` decides. ``publish`` writes to Kafka and returns once acknowledged."""
 
@@ -59,7 +82,7 @@ class Ingress:
         self.verifier = verifier
         self.ctx = ctx
         self.ledger_of = ledger_of
-        self._recent: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._recent: OrderedDict[str, _Accepted] = OrderedDict()
         self._recent_limit = recent_limit
 
     def authenticate(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> str | Answer:
@@ -113,7 +136,14 @@ class Ingress:
             )
         previous = self._recent.get(event.id)
         if previous is not None:
-            return None, Answer(202, previous, {"Idempotent-Replayed": "true"})
+            if previous.fingerprint != _fingerprint(event):
+                return None, problem(
+                    409,
+                    "idempotency_conflict",
+                    f"event id {event.id} was already accepted for another event; give each event its own id",
+                    f"Mã sự kiện {event.id} đã được dùng cho một sự kiện khác; mỗi sự kiện cần một mã riêng.",
+                )
+            return None, Answer(202, previous.body, {"Idempotent-Replayed": "true"})
         ledger = self.ledger_of(event.subject)
         if ledger is not None and event.id in ledger.seen:
             return None, Answer(202, self.accepted_body(event), {"Idempotent-Replayed": "true"})
@@ -136,8 +166,8 @@ class Ingress:
     def _precheck(self, agency: str, raw: bytes | dict[str, Any]) -> Answer | None:
         """Refusals that do not need a valid event: opening a dossier is the one-stop-shop's alone."""
         try:
-            obj = json.loads(raw) if isinstance(raw, bytes) else raw
-        except (ValueError, UnicodeDecodeError):
+            obj = load_json(raw) if isinstance(raw, bytes) else raw
+        except ValueError:
             return None  # parse_event reports it with the field detail
         if not isinstance(obj, dict):
             return None
@@ -156,8 +186,9 @@ class Ingress:
             body["partition"], body["offset"] = partition, offset
         return body
 
-    def remember(self, event_id: str, body: dict[str, Any]) -> None:
-        self._recent[event_id] = body
+    def remember(self, event: Any, body: dict[str, Any]) -> None:
+        """``event`` was accepted with ``body``: a retry (same id, same event) gets the same answer."""
+        self._recent[event.id] = _Accepted(_fingerprint(event), body)
         while len(self._recent) > self._recent_limit:
             self._recent.popitem(last=False)
 

@@ -32,5 +32,5 @@ class Publisher:
             log.exception("could not write event %s to Kafka", event.id)
             return problem(503, "unavailable", "Kafka did not acknowledge the write; retry", "Hệ thống tạm thời bận.")
         body = self.ingress.accepted_body(event, meta.partition, meta.offset)
-        self.ingress.remember(event.id, body)
+        self.ingress.remember(event, body)
         return Answer(202, body)

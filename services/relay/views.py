@@ -20,7 +20,7 @@ from faust.web import Request as FaustRequest
 from faust.web import Response, View
 
 from schemas.agencies import default_agencies
-from services.relay.ingress import MAX_BODY, Answer, Ingress, problem
+from services.relay.ingress import MAX_BODY, Answer, Ingress, load_json, problem
 from services.relay.openapi import TASKS, openapi_document
 from services.relay.publish import Publisher
 from services.relay.routing import Ledger
@@ -54,10 +54,15 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
         refused = ingress.check_body(request.headers.get("Content-Type"), request.content_length)
         if refused is not None:
             return refused
-        body: bytes = await request.content.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            return problem(413, "too_large", f"request body larger than {MAX_BODY} bytes", "Nội dung quá lớn.")
-        return body
+        # read() returns what has arrived so far, not the whole body: read until the end (or one byte too many)
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await request.content.read(MAX_BODY + 1 - size):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY:
+                return problem(413, "too_large", f"request body larger than {MAX_BODY} bytes", "Nội dung quá lớn.")
+        return b"".join(chunks)
 
     async def accept(request: Request, raw: bytes | dict[str, Any], body: bytes) -> Answer:
         agency = ingress.authenticate(request.method, request.path_qs, request.headers, body)
@@ -97,14 +102,21 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
             if isinstance(agency, Answer):
                 return _respond(self, agency)
             try:
-                data = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
+                data = load_json(body)
+            except ValueError:
                 return _respond(self, problem(400, "bad_json", "body is not JSON", "Nội dung không phải JSON."))
             if not isinstance(data, dict):
                 return _respond(
                     self, problem(422, "invalid_event", "body must be a JSON object", "Cần đối tượng JSON.")
                 )
-            data.setdefault("handoff_id", handoff_id)
+            if data.setdefault("handoff_id", handoff_id) != handoff_id:
+                field = {
+                    "field": "data.handoff_id",
+                    "message_vi": "Khác với phiếu chuyển trong đường dẫn.",
+                    "message_en": "differs from the handoff in the path",
+                }
+                en, vi = "the body names another handoff than the path", "Nội dung ghi phiếu chuyển khác đường dẫn."
+                return _respond(self, problem(422, "invalid_event", en, vi, [field]))
             raw = Ingress.envelope(agency, code, event_type, data, request.headers.get("Idempotency-Key"))
             event, refusal = ingress.decide(agency, raw)
             return _respond(self, refusal if refusal is not None else await publish(event))

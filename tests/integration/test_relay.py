@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import AsyncIterator
@@ -205,8 +206,32 @@ async def test_same_event_posted_twice_is_stored_once_and_delivered_once(system:
     assert repeat.headers.get("Idempotent-Replayed") == "true"
     await system.wait_ledger(code, lambda b: b["events"] >= 2, what="the handoff routed")
     assert [r.event_id for r in system.received("land-registry", subject=code)] == [handoff.id]
+    assert handoff.id not in system.agencies["land-registry"].repeats  # the relay sent it once, not just deduped
     ledger = await system.ledger(code)
     assert ledger["events"] == 2  # received + handoff: the repeats were no-ops
+
+
+async def test_one_id_for_two_different_events_is_a_conflict(system: System) -> None:
+    code, handoff = await open_dossier(system)
+    land = system.agencies["land-registry"]
+    first = await land.request("POST", f"/v1/dossiers/{code}/handoffs/{code}-lc/accept", {"officer": "A"}, key="k-1")
+    assert first.status_code == 202, first.text
+    retry = await land.request("POST", f"/v1/dossiers/{code}/handoffs/{code}-lc/accept", {"officer": "A"}, key="k-1")
+    assert retry.status_code == 202
+    assert retry.json() == first.json()
+    other = await land.request("POST", f"/v1/dossiers/{code}/handoffs/{code}-lc/accept", {"officer": "B"}, key="k-1")
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_conflict"
+    assert other.json()["message_vi"].startswith("Mã sự kiện k-1 đã được dùng")
+
+
+async def test_a_body_naming_another_handoff_than_its_path_is_refused(system: System) -> None:
+    code, _ = await open_dossier(system)
+    land = system.agencies["land-registry"]
+    body = {"officer": "A", "handoff_id": f"{code}-other"}
+    response = await land.request("POST", f"/v1/dossiers/{code}/handoffs/{code}-lc/accept", body)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["data.handoff_id"]
 
 
 # -- bad input -------------------------------------------------------------------------------------------
@@ -232,6 +257,55 @@ async def test_malformed_requests_are_4xx_not_500(system: System, content_type: 
     response = await post_raw(f"{system.url}/v1/events", body, headers)
     assert response.status_code == status
     assert response.json()["message_vi"]
+
+
+def _hostile(system: System, body: bytes, **override: str | bytes) -> dict[str, str | bytes]:
+    """Headers signed for ``body`` by the tax office, then some replaced with what an attacker sends."""
+    key_id, secret = system.keys["tax"]
+    headers: dict[str, str | bytes] = dict(signed_headers(key_id, secret, "POST", "/v1/events", body))
+    headers["Content-Type"] = "application/json"
+    for name, value in override.items():
+        headers[f"X-Lienthong-{name}"] = value
+    return headers
+
+
+@pytest.mark.parametrize(
+    ("override", "status"),
+    [
+        ({"Timestamp": "²".encode()}, 401),  # a digit to str.isdigit(), not to int()
+        ({"Nonce": "nonce-có-dấu-tiếng-việt".encode()}, 401),
+        ({"Nonce": b"\xff\xfe" * 10}, 401),
+        ({"Signature": "chữ-ký".encode()}, 401),
+        ({"Signature": b"\xff" * 64}, 401),
+        ({}, 400),  # well signed: 100,000 nested arrays exhaust json.loads
+    ],
+)
+async def test_hostile_headers_and_bodies_are_4xx_not_500(
+    system: System, override: dict[str, str | bytes], status: int
+) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = await post_raw(f"{system.url}/v1/events", body, _hostile(system, body, **override))
+    assert response.status_code == status, response.text
+    assert response.json()["message_vi"]
+
+
+async def test_a_body_sent_in_many_chunks_is_read_whole(system: System) -> None:
+    code = dossier_code(next(SEQ), datetime.now(TZ))
+    body = dossier_received(code, LAND_TRANSFER, datetime.now(TZ)).model_dump_json(exclude_none=True).encode()
+    key_id, secret = system.keys["one-stop"]
+    headers = {**signed_headers(key_id, secret, "POST", "/v1/events", body), "Content-Type": "application/json"}
+
+    async def chunks(data: bytes, size: int) -> AsyncIterator[bytes]:
+        for i in range(0, len(data), size):
+            yield data[i : i + size]
+            await asyncio.sleep(0.01)  # each piece its own TCP segment
+
+    response = await post_raw(f"{system.url}/v1/events", chunks(body, 50), headers)
+    assert response.status_code == 202, response.text
+    big = b"x" * 300_000
+    headers = {**signed_headers(key_id, secret, "POST", "/v1/events", big), "Content-Type": "application/json"}
+    too_big = await post_raw(f"{system.url}/v1/events", chunks(big, 64_000), headers)  # no Content-Length
+    assert too_big.status_code == 413
 
 
 async def test_openapi_document_is_served(system: System) -> None:
