@@ -70,6 +70,7 @@ class SimulatedAgency:
     seed: int = 0
     on_post: Callable[[str, str, float], None] | None = None  # (event id, type, time.time()) of each post
     received: list[Received] = field(default_factory=list)
+    repeats: list[str] = field(default_factory=list)  # Idempotency-Keys delivered again (and dropped)
     requests: int = 0
     hits: list[float] = field(default_factory=list)  # time.monotonic() of every request, answered or not
     outage: bool = False
@@ -157,6 +158,7 @@ class SimulatedAgency:
             return web.json_response({"error": "bad signature"}, status=401)
         key = request.headers.get("Idempotency-Key", "")
         if key in self._seen:
+            self.repeats.append(key)
             return web.json_response({"status": "duplicate"}, status=200)
         obj = json.loads(body)
         event = obj.get("payload") or obj.get("body") or obj

@@ -7,6 +7,7 @@ topic with its reason; a delivery that fails for good goes to the dead-letter to
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from connectors import AgencyEndpoint, DeliveryResult, OutboundEvent, PushConnec
 from schemas.codec import CONTENT_TYPE, CONTENT_TYPE_HEADER, to_json
 from schemas.errors import EventDecodeError, EventValidationError
 from schemas.events import parse_event
-from services.relay.deadletter import DeadLetter
+from services.relay.deadletter import DeadLetter, failure_site
 from services.relay.routing import Decision, Ledger, RoutingContext, route
 from services.relay.topics import RelayTopics
 
@@ -97,7 +98,15 @@ def install_agents(
                 en, vi = "record key must be the dossier code (subject)", "Khóa bản ghi phải là mã hồ sơ."
                 await _quarantine(topics, counters, key, value, event, en, vi)
                 continue
-            decision: Decision = route(load_ledger(topics.dossiers, event.subject), event, ctx)
+            try:
+                decision: Decision = route(load_ledger(topics.dossiers, event.subject), event, ctx)
+            except Exception as exc:  # noqa: BLE001 - a bug (or a ledger that no longer validates) must not
+                # stop the routing of every other dossier: the event waits in quarantine until redriven
+                failure = failure_site(exc)
+                log.error("router could not route event %s of %s: %s", event.id, event.type, failure)
+                en, vi = f"router could not route the event: {failure}", f"Không định tuyến được sự kiện: {failure}"
+                await _quarantine(topics, counters, key, value, event, en, vi)
+                continue
             if decision.duplicate:
                 counters.duplicates += 1
                 continue
@@ -107,8 +116,10 @@ def install_agents(
                 await _quarantine(topics, counters, key, value, event, f"{q.code}: {q.reason_en}", q.reason_vi)
                 continue
             assert decision.ledger is not None
-            topics.dossiers[key] = decision.ledger.model_dump_json().encode()
-            counters.routed += 1
+            # What the decision sends is acknowledged by Kafka before the ledger records the event as seen:
+            # a crash in between replays the event and sends again (same ids, receivers drop repeats),
+            # where the other order would read the replay as a duplicate and lose the handoff.
+            acks = []
             for emit in decision.emits:
                 outbound = topics.outbound.get(emit.agency)
                 if outbound is None:  # an agency without an outbound topic cannot be told: say so, keep it
@@ -117,10 +128,13 @@ def install_agents(
                     payload = to_json(emit.event)
                     await _quarantine(topics, counters, key, payload, emit.event, en, vi, agency=emit.agency)
                     continue
-                await outbound.send(key=key, value=to_json(emit.event), headers=_HEADERS)
+                acks.append(await outbound.send(key=key, value=to_json(emit.event), headers=_HEADERS))
                 counters.emitted += 1
             for generated in decision.generated(event):
-                await topics.events.send(key=key, value=to_json(generated), headers=_HEADERS)
+                acks.append(await topics.events.send(key=key, value=to_json(generated), headers=_HEADERS))
+            await asyncio.gather(*acks)
+            topics.dossiers[key] = decision.ledger.model_dump_json().encode()
+            counters.routed += 1
 
     for endpoint in endpoints:
         if endpoint.kind == "pull" or endpoint.agency not in topics.outbound:

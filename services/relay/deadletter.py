@@ -19,13 +19,22 @@ from __future__ import annotations
 
 import base64
 import json
+import traceback
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-__all__ = ["DeadLetter", "Letter", "read_letters", "redrive"]
+__all__ = ["DeadLetter", "Letter", "failure_site", "read_letters", "redrive"]
 
 REDRIVE_HEADER = "lienthong-redrive-of"
+
+
+def failure_site(exc: BaseException) -> str:
+    """``"KeyError at routing.py:212"``: what failed and where, for a log line or a quarantine reason. Never
+    the exception's text, which may quote a citizen's data."""
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    site = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where is not None else ""
+    return f"{type(exc).__name__}{site}"
 
 
 @dataclass(frozen=True)
