@@ -16,7 +16,6 @@ import asyncio
 import json
 import logging
 import time
-import traceback
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import Any
@@ -27,7 +26,7 @@ from connectors import AgencyEndpoint, OutboundEvent, PushConnector, build_conne
 from schemas.agencies import default_agencies
 from schemas.errors import EventDecodeError, EventValidationError
 from schemas.events import parse_event
-from services.relay.deadletter import DeadLetter
+from services.relay.deadletter import DeadLetter, failure_site
 from services.relay.topics import RelayTopics
 from services.watchdog.alerts import to_bytes
 from services.watchdog.engine import Outbox, Watchdog
@@ -63,10 +62,19 @@ def install_agents(
     counters = engine.counters
 
     async def send(out: Outbox) -> None:
-        for key, value in out.alerts:
-            await topics.alerts.send(key=key, value=value, headers=_HEADERS)
-        for key, value in out.notices:
-            await topics.notices.send(key=key, value=value, headers=_HEADERS)
+        """Send, wait for Kafka's acknowledgement, then let the engine drop the records from its outboxes."""
+        if not out:
+            return
+        try:
+            acks = [await topics.alerts.send(key=k, value=v, headers=_HEADERS) for k, v in out.alerts]
+            acks += [await topics.notices.send(key=k, value=v, headers=_HEADERS) for k, v in out.notices]
+            await asyncio.gather(*acks)
+        except Exception as exc:  # noqa: BLE001 - Kafka unavailable: the records stay pending, sent again later
+            failure = failure_site(exc)
+            log.error("watchdog could not send %d record(s), kept to send again: %s", len(out.pending), failure)
+            engine.release(out)
+            return
+        engine.confirm(out)
 
     @app.agent(relay_topics.events, name="lienthong.watchdog")
     async def watch(stream: Any) -> AsyncIterator[None]:
@@ -85,8 +93,7 @@ def install_agents(
                 # Kept on the quarantine topic with its reason (redrive replays it once fixed); the log names
                 # the failure and where, never the exception's text, which may quote a citizen's data.
                 counters.errors += 1
-                where = traceback.extract_tb(exc.__traceback__)[-1]
-                failure = f"{type(exc).__name__} at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}"
+                failure = failure_site(exc)
                 log.error("watchdog could not evaluate event %s of %s: %s", event.id, event.type, failure)
                 letter = DeadLetter.build(
                     kind="quarantine",
@@ -121,9 +128,10 @@ def install_agents(
                 out, more = engine.on_tick(partition, now)
                 await send(out)
                 await asyncio.sleep(0)  # the web server and the agents get their turn between batches
-        digest = engine.maybe_digest(partitions, now) if partitions and not app.rebalancing else None
+        digest = engine.maybe_digest(partitions, now, mark=False) if partitions and not app.rebalancing else None
         if digest is not None:
-            await topics.alerts.send(key=b"digest", value=to_bytes(digest), headers=_HEADERS)
+            await (await topics.alerts.send(key=b"digest", value=to_bytes(digest), headers=_HEADERS))
+            engine.mark_digest(partitions, now)  # only once acknowledged: a stop in between sends it again
         counters.ticks += 1
         counters.last_tick_at = now.isoformat()
         counters.last_tick_ms = round((time.perf_counter() - started) * 1000, 3)

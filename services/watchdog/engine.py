@@ -13,8 +13,11 @@ reads the index from the partition's cursor up to now (a range scan: the cost is
 wake-ups, never the number of open handoffs), evaluates each woken dossier and deletes the entries.
 Both write everything synchronously and return an :class:`Outbox` for the caller to send afterwards:
 the deduplication keys are in the state row before an alert leaves, and nothing interleaves between a
-read and its write (one event loop). The cursor lives in memory: after a restart the first tick scans
-from the start of the index, so wake-ups that passed while the worker was down fire then, once.
+read and its write (one event loop). The same write keeps each alert and notice in the row's
+``outbox`` until the caller confirms (:meth:`Watchdog.confirm`) that Kafka acknowledged it: a worker
+that stops in between sends it again after its restart (the same id, so a reader sees it once), never loses it.
+The cursor lives in memory: after a restart the first tick scans from the start of the index, so
+wake-ups that passed while the worker was down fire then, once.
 
 Usage::
 
@@ -40,13 +43,17 @@ from services.watchdog.evaluate import evaluate
 from services.watchdog.notices import Notice, draft_notice, notice_document
 from services.watchdog.report import LateEntry, late_entry, monthly_report
 from services.watchdog.rules import RuleSet
-from services.watchdog.state import WatchState, advance, workflow_of
+from services.watchdog.state import Pending, WatchState, advance, workflow_of
 from services.watchdog.store import Storage, epoch_ms, index_bound, index_key, key_at, parse_index_key
 
 __all__ = ["Outbox", "Watchdog", "WatchdogCounters"]
 
 log = logging.getLogger(__name__)
 _DIGEST_MARK = b"~digest|"
+
+
+def _digest_mark(local: datetime) -> bytes:
+    return _DIGEST_MARK + local.date().isoformat().encode()
 
 
 @dataclass
@@ -70,14 +77,20 @@ class WatchdogCounters:
 
 @dataclass
 class Outbox:
-    """Records to send once the tables are written: (key, value) pairs."""
+    """Records to send once the tables are written: (key, value) pairs; ``pending`` names them, as
+    (partition, dossier code, record id), for :meth:`Watchdog.confirm` once they are acknowledged."""
 
     alerts: list[tuple[bytes, bytes]] = field(default_factory=list)
     notices: list[tuple[bytes, bytes]] = field(default_factory=list)
+    pending: list[tuple[int, str, str]] = field(default_factory=list)
 
     def extend(self, other: Outbox) -> None:
         self.alerts.extend(other.alerts)
         self.notices.extend(other.notices)
+        self.pending.extend(other.pending)
+
+    def __bool__(self) -> bool:
+        return bool(self.alerts or self.notices)
 
 
 class Watchdog:
@@ -102,6 +115,7 @@ class Watchdog:
         self.counters = counters or WatchdogCounters()
         self._cursor: dict[int, bytes] = {}
         self._last: datetime | None = None
+        self._in_flight: set[str] = set()  # ids of pending records this worker is sending now
 
     @property
     def calendar(self) -> Any:
@@ -168,20 +182,30 @@ class Watchdog:
         cal = self.calendar
         ev = evaluate(state, workflow, self.rules, now, cal)
         code, out = state.code, Outbox()
+        new: list[Pending] = []
         for finding in ev.findings:
             doc = alert_document(code, state.ledger.procedure_code, finding, self.rules.version, now)
-            out.alerts.append((code.encode(), to_bytes(doc)))
+            new.append(Pending(topic="alerts", id=doc["id"], value=to_bytes(doc).decode()))
         notice: Notice | None = None
         if ev.notice_needed and ev.forecast is not None and ev.culprit is not None:
             draft = draft_notice(state, workflow, ev.forecast, ev.culprit, self.rules, now, cal)
             if draft.id not in state.notices:
                 notice = draft
-                out.notices.append((code.encode(), to_bytes(notice_document(draft))))
+                new.append(Pending(topic="notices", id=draft.id, value=to_bytes(notice_document(draft)).decode()))
+        # what is pending but not being sent by this worker was left by one that stopped: send it again
+        again = [p for p in state.outbox if p.id not in self._in_flight]
+        for pending in (*again, *new):
+            (out.alerts if pending.topic == "alerts" else out.notices).append((code.encode(), pending.value.encode()))
+            out.pending.append((partition, code, pending.id))
+            self._in_flight.add(pending.id)
         floor_now = math.floor(epoch_ms(now))
         # Only the earliest wake-up goes in the index: evaluating the dossier then finds every rule due and
         # schedules the next one. (The digest still finds a near-due clock: the earliest wake-up of its
         # dossier is never later than that clock's due.)
-        wake = {min(math.ceil(epoch_ms(t)) for t in ev.wakeups)} if ev.wakeups else set()
+        times = [math.ceil(epoch_ms(t)) for t in ev.wakeups]
+        if new:  # should the worker stop before the send is acknowledged, the first tick after its restart
+            times.append(floor_now + 1)  # (which scans the index from the start) finds the outbox and sends it
+        wake = {min(times)} if times else set()
         fresh = wake - set(state.scheduled)
         for ms in sorted(fresh):
             self.index.put(partition, key_at(ms, code), b"")
@@ -191,6 +215,8 @@ class Watchdog:
             update["fired"] = (*state.fired, *(f.key for f in ev.findings))
         if notice is not None:
             update["notices"] = (*state.notices, notice.id)
+        if new:
+            update["outbox"] = (*state.outbox, *new)
         if scheduled != state.scheduled:
             update["scheduled"] = scheduled
         if update:
@@ -207,6 +233,29 @@ class Watchdog:
             self.counters.notices += 1
         self.counters.alerts += len(ev.findings)
         return out
+
+    def confirm(self, out: Outbox) -> None:
+        """Kafka acknowledged the records of ``out``: drop them from their dossiers' outboxes."""
+        done: dict[tuple[int, str], set[str]] = {}
+        for partition, code, record_id in out.pending:
+            done.setdefault((partition, code), set()).add(record_id)
+            self._in_flight.discard(record_id)
+        for (partition, code), ids in done.items():
+            state = self.load(partition, code)
+            if state is None:
+                continue
+            left = tuple(p for p in state.outbox if p.id not in ids)
+            if len(left) != len(state.outbox):
+                state = state.model_copy(update={"outbox": left})
+                self.states.put(partition, code.encode(), state.model_dump_json().encode())
+
+    def release(self, out: Outbox, retry_in_s: float = 30.0) -> None:
+        """Sending ``out`` failed: its records stay pending and go again when their dossier wakes next (at
+        the latest in ``retry_in_s``)."""
+        at = math.ceil(epoch_ms(self.now()) + retry_in_s * 1000)
+        for partition, code, record_id in out.pending:
+            self._in_flight.discard(record_id)
+            self.index.put(partition, key_at(at, code), b"")
 
     def schedule(self, partition: int, at: datetime, code: str) -> None:
         """Put one wake-up in the index (tests and benchmarks; the engine schedules by itself)."""
@@ -230,21 +279,33 @@ class Watchdog:
                     items.extend(near_due(state, workflow_of(state, self.ctx), self.rules, now, cal))
         return items
 
-    def maybe_digest(self, partitions: list[int], now: datetime | None = None) -> dict[str, Any] | None:
-        """Today's digest, once per day per partition, from the configured hour on (Asia/Ho_Chi_Minh)."""
+    def maybe_digest(
+        self, partitions: list[int], now: datetime | None = None, mark: bool = True
+    ) -> dict[str, Any] | None:
+        """Today's digest, once per day per partition, from the configured hour on (Asia/Ho_Chi_Minh).
+
+        ``mark`` False leaves the partitions unmarked until :meth:`mark_digest`, called once the digest is
+        acknowledged: a worker stopping in between sends it after its restart rather than never."""
         now = now or self.now()
         local = now.astimezone(self.calendar.tz)
         if local.time() < self.digest_at:
             return None
-        mark = _DIGEST_MARK + local.date().isoformat().encode()
-        todo = [p for p in partitions if self.index.get(p, mark) is None]
+        todo = self._undigested(partitions, local)
         if not todo:
             return None
         document = digest_document(self.near_due(todo, now), local)
-        for p in todo:
-            self.index.put(p, mark, now.isoformat().encode())
+        if mark:
+            self.mark_digest(todo, now)
         self.counters.digests += 1
         return document
+
+    def mark_digest(self, partitions: list[int], now: datetime) -> None:
+        local = now.astimezone(self.calendar.tz)
+        for p in self._undigested(partitions, local):
+            self.index.put(p, _digest_mark(local), now.isoformat().encode())
+
+    def _undigested(self, partitions: list[int], local: datetime) -> list[int]:
+        return [p for p in partitions if self.index.get(p, _digest_mark(local)) is None]
 
     def late_entries(self, month: str, partitions: list[int], now: datetime) -> list[LateEntry]:
         """The month's late dossiers, recomputed at ``now`` (the stored row when the state is gone)."""

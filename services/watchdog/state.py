@@ -18,7 +18,7 @@ Usage::
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -38,7 +38,7 @@ from schemas.workflows import Workflow
 from services.relay.routing import Ledger, RoutingContext, route
 from services.watchdog.rules import RuleSet
 
-__all__ = ["Mark", "WatchState", "advance", "workflow_of"]
+__all__ = ["Mark", "Pending", "WatchState", "advance", "workflow_of"]
 
 _MAX_MARKS = 50
 
@@ -53,6 +53,17 @@ class Mark(BaseModel):
     subject: str  # the handoff id it names, else the dossier code
     kind: str = ""
     missing: str = ""  # for an unreasoned stop: "reason", "legal_basis"
+
+
+class Pending(BaseModel):
+    """An alert or notice decided but not yet acknowledged by Kafka: kept in the state row that records it
+    as raised (one write), so a crash before the send cannot lose it; dropped once the send is acknowledged."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topic: Literal["alerts", "notices"]
+    id: str
+    value: str  # the record's JSON, as it is sent
 
 
 class WatchState(BaseModel):
@@ -73,6 +84,7 @@ class WatchState(BaseModel):
     fired: tuple[str, ...] = ()  # keys of the alerts raised: subject|step|cycle|rule|level
     notices: tuple[str, ...] = ()  # ids of the apology notices drafted
     scheduled: tuple[int, ...] = ()  # instants (unix ms) of this dossier's entries in the deadline index
+    outbox: tuple[Pending, ...] = ()  # raised here, not yet acknowledged on its topic
 
     @property
     def finished(self) -> bool:

@@ -84,7 +84,9 @@ class Harness:
         self.rules = rules or load_rules()
         self.engine = self._engine()
         self.alerts: list[tuple[datetime, dict[str, Any]]] = []  # (raised at, alert data)
+        self.alert_ids: list[str] = []
         self.notices: list[dict[str, Any]] = []
+        self.sending = True
 
     def _engine(self) -> Watchdog:
         return Watchdog(self.ctx, self.rules, self.clock, digest_at=time(7, 30), **self.tables)  # type: ignore[arg-type]
@@ -98,10 +100,16 @@ class Harness:
         return zlib.crc32(code.encode()) % 6
 
     def _collect(self, out: Any) -> None:
+        """What the agent does with an outbox: send it and, once Kafka acknowledged it, confirm it. With
+        ``self.sending`` False the worker stops first: nothing arrives and nothing is confirmed."""
+        if not self.sending:
+            return
         for _, value in out.alerts:
             self.alerts.append((self.clock.now(), json.loads(value)["data"]))
+            self.alert_ids.append(json.loads(value)["id"])
         for _, value in out.notices:
             self.notices.append(json.loads(value)["data"])
+        self.engine.confirm(out)
 
     def post(self, *events: Envelope[Any]) -> None:
         """Events arrive at their own time (the clock catches up first, as it would in real life)."""

@@ -183,6 +183,44 @@ def test_restart_between_deadline_and_tick_neither_loses_nor_duplicates() -> Non
     assert sorted(a["rule"] for _, a in h.fired("H1")) == raised
 
 
+def test_a_worker_stopping_before_its_alert_is_acknowledged_sends_it_after_restart() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.sending = False  # the unacknowledged alert is decided at 15:00, the worker stops before Kafka has it
+    h.tick_until(vn(2026, 3, 2, 15))
+    assert not h.fired("H1")
+    state = h.engine.load(h.partition(CODE), CODE)
+    assert state is not None
+    assert [p.topic for p in state.outbox] == ["alerts"]  # kept in the row that records it as raised
+    h.restart()
+    h.sending = True
+    h.tick_until(vn(2026, 3, 2, 15, 10))
+    [(at, alert)] = h.fired("H1")
+    assert (alert["rule"], at) == ("unacknowledged", vn(2026, 3, 2, 15, 10))  # sent at the first tick after
+    assert h.alert_ids == [state.outbox[0].id]  # the same id as decided: a reader that saw it drops it
+    after = h.engine.load(h.partition(CODE), CODE)
+    assert after is not None
+    assert after.outbox == ()  # confirmed: never sent again
+    h.restart()
+    h.tick_until(vn(2026, 3, 2, 16))
+    assert len(h.fired("H1", "unacknowledged")) == 1
+
+
+def test_an_alert_in_flight_is_not_sent_twice_by_the_same_worker() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.clock.set(vn(2026, 3, 2, 15))
+    p = h.partition(CODE)
+    unsent, _ = h.engine.on_tick(p)  # decided, being sent (not yet acknowledged) ...
+    assert len(unsent.alerts) == 1
+    h.clock.set(vn(2026, 3, 2, 15, 5))
+    h.tick()  # ... while the dossier is evaluated again: the record is in flight here, not left over
+    assert h.alerts == []
+    h.engine.release(unsent)  # the send failed: it goes again when the dossier next wakes
+    h.tick_until(vn(2026, 3, 2, 15, 45))
+    assert [a["rule"] for _, a in h.fired("H1")] == ["unacknowledged"]
+
+
 def test_a_tick_reads_only_due_entries() -> None:
     h = Harness(vn(2026, 3, 2, 8))
     for i in range(30):
