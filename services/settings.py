@@ -161,7 +161,9 @@ class Settings(BaseSettings):
     monitor_refresh_s: float = Field(default=5.0, ge=1, le=300, description="Dashboard live-update interval")
     monitor_cache_s: float = Field(default=2.0, ge=0, le=300, description="Seconds a business snapshot is reused")
     monitor_metrics_token: SecretStr | None = Field(
-        default=None, min_length=16, description="Bearer token /metrics requires (16+ characters); unset: open"
+        default=None,
+        min_length=16,
+        description="Bearer token /metrics requires (16+ characters); unset: served to this machine only",
     )
 
     @property

@@ -37,7 +37,7 @@ from services.relay.ingress import problem
 from services.settings import Settings
 from services.watchdog.state import workflow_of
 
-__all__ = ["install_api"]
+__all__ = ["install_api", "metrics_refusal"]
 
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _LIST_QUERY = ("agency", "procedure", "sort", "order", "lang")
@@ -47,6 +47,26 @@ _LIST_QUERY = ("agency", "procedure", "sort", "order", "lang")
 class CsvFile:
     name: str  # ASCII, without the date and extension
     body: bytes
+
+
+_LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def metrics_refusal(
+    token: str | None, authorization: str | None, remote: str | None
+) -> tuple[int, str, str, str] | None:
+    """Who may read ``/metrics`` (every agency's figures): with a token set, who presents it; without one,
+    only a scraper on this machine (a Prometheus beside the worker). None: allowed; else the refusal."""
+    if token is None:
+        if remote in _LOOPBACK:
+            return None
+        en = "set LIENTHONG_MONITOR_METRICS_TOKEN to serve /metrics beyond this machine"
+        vi = "Cần đặt LIENTHONG_MONITOR_METRICS_TOKEN để cho phép đọc /metrics từ máy khác."
+        return 403, "forbidden", en, vi
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode("utf-8", "replace"), token.encode()):
+        return 401, "unauthenticated", "bearer token required", "Cần mã truy cập (bearer token)."
+    return None
 
 
 def install_api(app: faust.App, monitor: Monitor, auth: Auth, settings: Settings) -> None:
@@ -216,10 +236,9 @@ def install_api(app: faust.App, monitor: Monitor, auth: Auth, settings: Settings
     @app.page("/metrics")
     class Metrics(View):
         async def get(self, request: Any) -> Response:
-            if token is not None:
-                given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-                if not hmac.compare_digest(given.encode(), token.encode()):
-                    return refuse(self, 401, "unauthenticated", "bearer token required", "Cần mã truy cập.")
+            refusal = metrics_refusal(token, request.headers.get("Authorization"), request.remote)
+            if refusal is not None:
+                return refuse(self, *refusal)
             tech = monitor.technical
             text = exposition(
                 monitor.scoped(None),

@@ -177,12 +177,16 @@ def openapi_document() -> dict[str, Any]:
     paths["/metrics"] = {
         "get": {
             "summary": "Business and technical figures in the Prometheus text format",
-            "security": [{}, {"metricsToken": []}],
+            "description": "With LIENTHONG_MONITOR_METRICS_TOKEN set, for whoever presents it as a bearer token; "
+            "without it, for a scraper on the worker's own machine only.",
+            "security": [{"metricsToken": []}, {}],
             "responses": {
                 "200": {
                     "description": "text/plain; version=0.0.4",
                     "content": {"text/plain": {"schema": {"type": "string"}}},
-                }
+                },
+                "401": {"description": "the token is set and was not presented"},
+                "403": {"description": "no token is set and the request came from another machine"},
             },
         }
     }

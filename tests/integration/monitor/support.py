@@ -115,6 +115,9 @@ def prepare(workdir: Path) -> None:
         users.add(name, agency, PASSWORDS[name])
 
 
+METRICS_TOKEN = "prometheus-scraper-token-0001"
+
+
 async def start_stack(bootstrap: str, workdir: Path, extra: dict[str, str] | None = None) -> MonitorStack:
     await asyncio.to_thread(prepare, workdir)
     env = {
@@ -123,6 +126,7 @@ async def start_stack(bootstrap: str, workdir: Path, extra: dict[str, str] | Non
         "LIENTHONG_MONITOR_SAMPLE_S": "0.5",
         "LIENTHONG_MONITOR_CACHE_S": "0",
         "LIENTHONG_MONITOR_REFRESH_S": "1",
+        "LIENTHONG_MONITOR_METRICS_TOKEN": METRICS_TOKEN,
         **(extra or {}),
     }
     stack = MonitorStack(bootstrap, workdir, extra=env)

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
-from .support import MonitorStack, code
+from .support import METRICS_TOKEN, MonitorStack, code
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 
@@ -79,7 +79,11 @@ async def test_the_slip_is_printable_with_its_officers(stack: MonitorStack) -> N
 
 async def test_metrics_are_prometheus_text_equal_to_the_api(stack: MonitorStack) -> None:
     async with office(stack) as c:
-        metrics = await c.get("/metrics")
+        assert (await c.get("/metrics")).status_code == 401  # a dashboard session is not the scraper's token
+        wrong = await c.get("/metrics", headers={"Authorization": "Bearer not-the-token-at-all"})
+        assert wrong.status_code == 401
+        assert wrong.json()["message_vi"].startswith("Cần mã truy cập")
+        metrics = await c.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
         pairs = (await c.get("/v1/monitor/pairs")).json()["pairs"]
     assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
     values = {}
@@ -105,7 +109,8 @@ async def test_every_api_path_is_in_the_openapi_document(stack: MonitorStack) ->
         for path in doc["paths"]:
             if "{code}" in path:
                 path = path.replace("{code}", code(1))
-            response = await c.get(path)
+            scraper = {"Authorization": f"Bearer {METRICS_TOKEN}"} if path == "/metrics" else {}
+            response = await c.get(path, headers=scraper)
             assert response.status_code == 200, (path, response.text[:200])
         assert "NearDueRow" in doc["components"]["schemas"]
 
