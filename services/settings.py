@@ -159,7 +159,12 @@ class Settings(BaseSettings):
         default="", description="More consumer groups to watch, comma separated (the worker's own group always)"
     )
     monitor_refresh_s: float = Field(default=5.0, ge=1, le=300, description="Dashboard live-update interval")
-    monitor_cache_s: float = Field(default=2.0, ge=0, le=300, description="Seconds a business snapshot is reused")
+    monitor_cache_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=300,
+        description="Seconds a business snapshot is served before one is computed in the background (0: at once)",
+    )
     monitor_metrics_token: SecretStr | None = Field(
         default=None,
         min_length=16,

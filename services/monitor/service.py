@@ -14,8 +14,12 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import logging
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,13 +28,16 @@ from services.monitor.snapshot import DossierParts, Scoped, Snapshot, assemble, 
 from services.monitor.technical import DeliveryStats, GroupStatus, delivery_stats
 from services.monitor.timeline import TimelineEntry, load
 from services.relay.agents import RelayCounters
+from services.relay.deadletter import failure_site
 from services.relay.routing import RoutingContext
 from services.watchdog.engine import Watchdog
 from services.watchdog.state import WatchState
 
 __all__ = ["LagPoint", "Monitor", "Technical"]
 
-_SCAN_ALL = (b"", b"\xff\xff\xff\xff", 100_000_000)
+log = logging.getLogger(__name__)
+
+_SCAN_END = b"\xff\xff\xff\xff"
 _FAUST = b"__faust"
 
 
@@ -49,6 +56,10 @@ class Technical:
     history: deque[LagPoint] = field(default_factory=lambda: deque(maxlen=360))
     samples: int = 0
     last_error: str | None = None
+
+
+def _finish(steps: Iterator[Snapshot | None]) -> Snapshot:
+    return next(step for step in steps if step is not None)
 
 
 class Monitor:
@@ -72,7 +83,9 @@ class Monitor:
         self.quarantine_topic = quarantine_topic
         self.technical = Technical()
         self._cached: tuple[float, Snapshot] | None = None
-        self._memo: dict[bytes, tuple[bytes, DossierParts]] = {}
+        self._memo: dict[bytes, tuple[bytes, DossierParts]] = {}  # finished dossiers: row digest, parts
+        self._refresh: asyncio.Future[None] | None = None
+        self._took = 0.0  # seconds of work the last background snapshot took
 
     @property
     def calendar(self) -> Any:
@@ -83,29 +96,63 @@ class Monitor:
         return self.watchdog.now()
 
     # -- business -----------------------------------------------------------------------------------
-    def rows(self) -> list[tuple[bytes, bytes]]:
-        """Every dossier row of this worker's partitions (RocksDB also keeps faust's offset rows: skipped)."""
+    def rows(self, page: int = 500) -> Iterator[tuple[bytes, bytes]]:
+        """Every dossier row of this worker's partitions, read a page at a time (RocksDB also keeps faust's
+        offset rows: skipped)."""
         storage = self.watchdog.states
-        return [
-            (key, raw)
-            for partition in storage.partitions()
-            for key, raw in storage.scan(partition, *_SCAN_ALL)
-            if not key.startswith(_FAUST) and raw.startswith(b"{")
-        ]
+        for partition in storage.partitions():
+            lo = b""
+            while rows := storage.scan(partition, lo, _SCAN_END, page):
+                for key, raw in rows:
+                    if not key.startswith(_FAUST) and raw.startswith(b"{"):
+                        yield key, raw
+                lo = rows[-1][0] + b"\x00"
 
     def timeline_of(self, code: str) -> list[TimelineEntry]:
         raw = self.timeline.get(code.encode())
         return load(bytes(raw)) if raw else []
 
     def snapshot(self) -> Snapshot:
-        """All dossiers at the watchdog's now; a finished dossier whose row did not change is not evaluated again."""
-        clock = time.monotonic()
-        if self._cached is not None and clock - self._cached[0] < self.cache_s:
+        """The latest snapshot of all dossiers at the watchdog's now.
+
+        The first one (and every one when ``cache_s`` is 0, as in tests) is computed at once. After that, one
+        older than ``cache_s`` is served while a fresh one is computed in the background, a page of dossiers
+        between turns of the event loop, and no sooner than four times the last computation took: with a
+        city's worth of dossiers the Office's screen neither holds up the relay nor takes over the worker."""
+        if self._cached is None or self.cache_s == 0:
+            self._cached = (time.monotonic(), _finish(self._steps()))
             return self._cached[1]
+        at, snap = self._cached
+        if self._refresh is None and time.monotonic() - at >= max(self.cache_s, 4 * self._took):
+            self._refresh = asyncio.ensure_future(self._refresh_in_background())
+        return snap
+
+    async def _refresh_in_background(self) -> None:
+        busy = 0.0
+        try:
+            steps = self._steps()
+            while True:
+                started = time.perf_counter()
+                step = next(steps)
+                busy += time.perf_counter() - started
+                if step is not None:
+                    self._cached, self._took = (time.monotonic(), step), busy
+                    return
+                await asyncio.sleep(0)
+        except Exception as exc:  # noqa: BLE001 - e.g. a rebalance closed a partition: the next request retries
+            log.warning("monitor snapshot not refreshed: %s", failure_site(exc))
+        finally:
+            self._refresh = None
+
+    def _steps(self, every: int = 200) -> Iterator[Snapshot | None]:
+        """Compute a snapshot, yielding None after every ``every`` dossiers evaluated, then the snapshot. A
+        finished dossier whose row did not change is not evaluated again."""
         now, parts, skipped, memo = self.now(), [], 0, {}
+        evaluated = 0
         for key, raw in self.rows():
+            digest = hashlib.blake2b(raw, digest_size=16).digest()
             known = self._memo.get(key)
-            if known is not None and known[0] == raw:
+            if known is not None and known[0] == digest:
                 parts.append(known[1])
                 memo[key] = known
                 continue
@@ -118,11 +165,12 @@ class Monitor:
                 continue
             parts.append(found)
             if state.finished:
-                memo[key] = (raw, found)
+                memo[key] = (digest, found)
+            evaluated += 1
+            if evaluated % every == 0:
+                yield None
         self._memo = memo
-        snap = assemble(parts, now, self.calendar, skipped)
-        self._cached = (clock, snap)
-        return snap
+        yield assemble(parts, now, self.calendar, skipped)
 
     def scoped(self, agency: str | None) -> Scoped:
         return Scoped(self.snapshot(), agency)

@@ -25,6 +25,7 @@ from services.monitor import business, lists
 from services.monitor.facts import CycleFact, DossierFact, MarkFact, cycle_facts, dossier_fact, mark_facts
 from services.monitor.lists import NearDueRow, OverdueRow
 from services.monitor.timeline import TimelineEntry, reasons
+from services.relay.deadletter import failure_site
 from services.relay.routing import RoutingContext
 from services.watchdog.report import late_entry
 from services.watchdog.rules import RuleSet
@@ -113,8 +114,8 @@ def build_snapshot(
 
 
 def log_failure(code: str, exc: Exception) -> None:
-    log.error("monitor could not evaluate dossier %s: %s", code, type(exc).__name__)
-    log.debug("monitor evaluation failure", exc_info=exc)
+    # what failed and where, never the exception's text or traceback: they may quote a citizen's data
+    log.error("monitor could not evaluate dossier %s: %s", code, failure_site(exc))
 
 
 class Scoped:
