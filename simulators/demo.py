@@ -54,6 +54,14 @@ class DemoSummary:
     errors: list[str]
     stuck: list[str]
 
+    def verdict(self) -> str:
+        """Empty when the day went as it should: every dossier completed, nothing quarantined or lost."""
+        if self.completed < self.sent:
+            return f"{self.sent - self.completed} of {self.sent} dossiers did not complete"
+        if self.quarantined or self.dead_lettered:
+            return f"{self.quarantined} quarantined and {self.dead_lettered} dead-lettered events"
+        return "" if self.sent else "no dossier was received"
+
     def lines(self) -> list[str]:
         def pct(values: list[float], q: float) -> str:
             if not values:
@@ -171,7 +179,10 @@ async def run_demo(settings: Settings, dossiers: int, minutes: float, keep_runni
         except asyncio.CancelledError:
             pass
     await stack.stop()
-    return 0 if summary.completed else 1
+    verdict = summary.verdict()
+    if verdict:
+        print(f"lienthong: {verdict}", file=sys.stderr)
+    return 1 if verdict else 0
 
 
 def _dashboard_line(settings: Settings, url: str) -> str:

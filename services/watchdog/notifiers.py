@@ -25,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors import AgencyEndpoint
+from schemas.events import TZ
 from services.watchdog.alerts import ALERT_TYPE
 from services.watchdog.digest import DIGEST_TYPE, digest_text
 
@@ -168,7 +170,7 @@ class EmailNotifier:
             raise ValueError(f"not an alert or digest: {document.get('type')!r}")
         msg["From"] = self.sender
         msg["To"] = ", ".join(recipients)
-        msg["Date"] = formatdate(localtime=True)
+        msg["Date"] = format_datetime(datetime.now(TZ))  # the recipients' time, not the server's zone
         msg["Message-ID"] = make_msgid(idstring=str(document.get("id"))[:40], domain="lienthong")
         msg.set_content(body, charset="utf-8")
         return msg

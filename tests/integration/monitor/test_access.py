@@ -120,3 +120,23 @@ async def test_a_disabled_user_loses_its_session_at_once(stack: MonitorStack) ->
         assert (await c.get("/v1/monitor/pairs")).status_code == 200
         store.disable("tam.thoi")
         assert (await c.get("/v1/monitor/pairs")).status_code == 401
+
+
+async def test_an_agency_sees_only_what_it_delayed_in_the_overdue_list_and_the_exports(stack: MonitorStack) -> None:
+    async with client(stack) as office:
+        await stack.login(office, "vp.lan")
+        everything = (await office.get("/v1/monitor/overdue")).json()["items"]
+    delayed = {r["dossier_code"] for r in everything if any(c["agency"] == "land-registry" for c in r["causes"])}
+    assert delayed, "the fortnight has dossiers the land registry made late"
+    async with client(stack) as c:
+        await stack.login(c, "dkdd.binh")  # land registry
+        mine = (await c.get("/v1/monitor/overdue")).json()["items"]
+        assert {r["dossier_code"] for r in mine} == delayed
+        assert all(cause["agency"] == "land-registry" for r in mine for cause in r["causes"])
+        assert all(reason["agency"] == "land-registry" for r in mine for reason in r["reasons"])  # (unit-tested too)
+        overdue_csv = (await c.get("/monitor/export/overdue.csv")).content.decode("utf-8-sig").splitlines()
+        assert {line.split(",")[1] for line in overdue_csv[1:]} == delayed  # (column 0: the row number)
+        evaluation_csv = (await c.get("/monitor/export/evaluation.csv?month=2026-11")).content.decode("utf-8-sig")
+        rows = evaluation_csv.splitlines()[1:]
+        assert len(rows) == 1  # its own row only
+        assert "Chi nhánh Văn phòng Đăng ký đất đai" in rows[0]

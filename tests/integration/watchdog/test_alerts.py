@@ -75,6 +75,7 @@ async def test_alert_reaches_the_topic_the_webhook_and_email_exactly_once(
     await stack.wait_for(lambda: hook.received and smtp.about(A), 30, "webhook and email")
     await stack.ticked_at(vn(2026, 3, 2, 15), ticks=10)  # more ticks: nothing more
     (alert,) = stack.alerts(A, "unacknowledged")
+    (alert_id,) = [d["id"] for d in stack.documents("alerts") if d.get("data") == alert]
     assert alert["handoff_id"] == "H1"
     assert alert["responsible_agency"] == "land-registry"
     assert alert["at"] == vn(2026, 3, 2, 15).isoformat()
@@ -85,6 +86,10 @@ async def test_alert_reaches_the_topic_the_webhook_and_email_exactly_once(
     ((to, message),) = smtp.about(A)
     assert to == ["mot-cua@vpdk.example"]  # audience "unit" of the land registry
     assert "Chưa tiếp nhận" in str(message["Subject"])
+    assert str(message["Date"]).endswith("+0700")  # Asia/Ho_Chi_Minh, whatever the server's zone
+    body = message.get_content()
+    assert unicodedata.is_normalized("NFC", body)
+    assert f"Mã cảnh báo / alert id: {alert_id}" in body
 
 
 async def test_webhook_failure_is_dead_lettered_with_its_reason(stack: WatchStack, hook: SimulatedAgency) -> None:

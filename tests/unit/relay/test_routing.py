@@ -30,8 +30,8 @@ RNG = random.Random(7)
 class Dossier:
     """Drives one dossier through route(), keeping the ledger and the clock."""
 
-    def __init__(self, code: str, procedure: str) -> None:
-        self.now = START
+    def __init__(self, code: str, procedure: str, start: datetime = START) -> None:
+        self.now = start
         received = dossier_received(code, procedure, self.now, budget_days=25)
         self.received = received
         self.ledger: Ledger | None = None
@@ -240,3 +240,23 @@ def test_the_counter_reports_a_supplement_on_another_agencys_handoff() -> None:
     assert ("land-registry", "supplement.received") in _told(arrived)
     outsider = d.post("tax", "vn.lienthong.handoff.accepted", "HS14-land-check", officer="Lê Văn C")
     assert outsider.quarantine is not None
+
+
+def test_a_dossier_keeps_the_workflow_version_in_force_when_it_was_received() -> None:
+    # version 2 of the land transfer took effect on 1 August 2024 (tax's share: 2.5 working days instead of 3);
+    # a dossier received in July 2024 still runs on version 1 when it reaches the tax office in November 2026
+    old = Dossier("000.00.20.H41-240715-0001", LAND_TRANSFER, start=datetime(2024, 7, 15, 8, 0, tzinfo=TZ))
+    new = Dossier("000.00.20.H41-261123-0009", LAND_TRANSFER)
+    assert old.ledger is not None
+    assert new.ledger is not None
+    assert (old.ledger.workflow_version, new.ledger.workflow_version) == (1, 2)
+    cal = CTX.calendar
+    for dossier in (old, new):
+        dossier.handoff("land-check", "land-registry", hid=f"{dossier.received.subject}-lc")
+        dossier.now = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)  # both reach the tax office on Tuesday 24/11
+        dossier.post("land-registry", "vn.lienthong.cadastral.sent", f"{dossier.received.subject}-lc")
+    sent_at = datetime(2026, 11, 24, 10, 0, tzinfo=TZ)  # post() ticks an hour
+    for dossier, days in ((old, 3), (new, 2.5)):
+        assert dossier.ledger is not None
+        tax = dossier.ledger.handoffs[dossier.open_for("tax")]
+        assert tax.due == cal.add(sent_at, timedelta(hours=8 * days)), (dossier.ledger.workflow_version, tax.due)
