@@ -95,6 +95,7 @@ class Stack:
         endpoint_options: dict[str, Any] | None = None,
         delay_s: tuple[float, float] = (0.05, 0.2),
         retry: dict[str, Any] | None = None,
+        ready_timeout_s: float = 90.0,
     ) -> None:
         """``endpoint_options``: per agency overrides; ``retry``: overrides for every endpoint."""
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -120,7 +121,7 @@ class Stack:
             self.agencies[code] = agency
         self.write_endpoints(endpoint_options or {}, retry or {})
         self.worker = Process(["-m", "services.cli", "worker"], env=self.env, log=self.workdir / "worker.log")
-        await asyncio.to_thread(self.worker.wait_http, f"{self.url}/readyz", 90.0)
+        await asyncio.to_thread(self.worker.wait_http, f"{self.url}/readyz", ready_timeout_s)
 
     def write_endpoints(self, options: dict[str, Any], retry: dict[str, Any]) -> None:
         endpoints = []

@@ -130,8 +130,12 @@ def install_agents(
                 await asyncio.sleep(0)  # the web server and the agents get their turn between batches
         digest = engine.maybe_digest(partitions, now, mark=False) if partitions and not app.rebalancing else None
         if digest is not None:
-            await (await topics.alerts.send(key=b"digest", value=to_bytes(digest), headers=_HEADERS))
-            engine.mark_digest(partitions, now)  # only once acknowledged: a stop in between sends it again
+            try:
+                await (await topics.alerts.send(key=b"digest", value=to_bytes(digest), headers=_HEADERS))
+            except Exception as exc:  # noqa: BLE001 - Kafka unavailable: unmarked, the next tick sends it again
+                log.error("watchdog could not send the digest, trying again: %s", failure_site(exc))
+            else:
+                engine.mark_digest(partitions, now)  # only once acknowledged: a stop in between sends it again
         counters.ticks += 1
         counters.last_tick_at = now.isoformat()
         counters.last_tick_ms = round((time.perf_counter() - started) * 1000, 3)
