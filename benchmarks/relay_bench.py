@@ -7,9 +7,11 @@ Needs the local broker (`lienthong kafka up`). Each run uses fresh topics (a uni
 
 Latency: a land registry officer accepts handoffs (POST, signed) at a fixed rate; the relay forwards each
 acceptance to the one-stop-shop, whose simulated system records the arrival. Latency = arrival - POST start,
-both on this machine's clock. Throughput: dossier events pre-loaded on the event log are routed by a fresh
-worker; events/s = routed events / (last output record time - first output record time). The baseline loop
-reads the same records and writes each to another topic (acks=all), timed the same way.
+both on this machine's clock; at 500 events/s also with the flows split over two workers (the relay in one,
+the watchdog and the monitor in another, LIENTHONG_FLOWS). Throughput: dossier events pre-loaded on the event
+log are routed by a fresh worker; events/s = routed events / (last output record time - first output record
+time). The baseline loop reads the same records and writes each to another topic (acks=all), timed the same
+way.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from kafka.admin import NewTopic
 from schemas.codec import to_kafka
 from schemas.events import TZ
 from simulators.factory import LAND_TRANSFER, dossier_code, dossier_received, handoff_requested
+from simulators.processes import Process, free_port
 from simulators.stack import Stack
 
 
@@ -205,6 +208,33 @@ async def throughput(bootstrap: str, workdir: Path, dossiers: int) -> dict[str, 
     }
 
 
+async def _split_latency(bootstrap: str, workdir: Path, rate: float, seconds: float) -> dict[str, Any]:
+    """The same measurement with the flows in two processes: the relay in one worker, the watchdog and the monitor
+    in another (its own consumer group and data directory), as LIENTHONG_FLOWS allows."""
+    stack = Stack(bootstrap=bootstrap, workdir=workdir / "relay", extra={"LIENTHONG_FLOWS": "relay"})
+    await stack.start(act=False, retry={"max_attempts": 20})
+    port = free_port()
+    (workdir / "watch").mkdir(parents=True, exist_ok=True)
+    watch = Process(
+        ["-m", "services.cli", "worker"],
+        env={
+            **stack.env,
+            "LIENTHONG_FLOWS": "watchdog,monitor",
+            "LIENTHONG_APP_ID": f"{stack.group}-watch",
+            "LIENTHONG_DATA_DIR": str(workdir / "watch"),
+            "LIENTHONG_CREDENTIALS_FILE": str(stack.workdir / "credentials.json"),
+            "LIENTHONG_WEB_PORT": str(port),
+        },
+        log=workdir / "watch" / "worker.log",
+    )
+    try:
+        await asyncio.to_thread(watch.wait_http, f"http://127.0.0.1:{port}/readyz", 90.0)
+        return await latency_at(stack, rate, seconds, "C")
+    finally:
+        await asyncio.to_thread(watch.stop)
+        await stack.stop(f"{stack.group}-watch")
+
+
 async def main(quick: bool) -> int:
     bootstrap = os.environ.get("LIENTHONG_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     workdir = Path(tempfile.mkdtemp(prefix="lienthong-bench-"))
@@ -218,14 +248,19 @@ async def main(quick: bool) -> int:
         ]
     finally:
         await stack.stop()
+    print("  latency at 500 events/s with the flows split over two workers ...", flush=True)
+    rows.append({**await _split_latency(bootstrap, workdir / "split", 500, 2 if quick else 5), "split": True})
     thru = await throughput(bootstrap, workdir, 2000 if quick else 10000)
 
     print()
     print("Result-return latency: agency POST -> one-stop-shop endpoint (ms)")
-    print(f"{'target ev/s':>12} {'achieved':>9} {'n':>6} {'p50':>8} {'p99':>8} {'max':>8} {'refused':>8}")
+    print(
+        f"{'workers':<28} {'target ev/s':>12} {'achieved':>9} {'n':>6} {'p50':>8} {'p99':>8} {'max':>8} {'refused':>8}"
+    )
     for r in rows:
+        workers = "relay | watchdog+monitor" if r.get("split") else "one (all three flows)"
         print(
-            f"{r['rate']:>12g} {r['achieved']:>9.0f} {r['n']:>6} {r['p50']:>8.1f} {r['p99']:>8.1f} "
+            f"{workers:<28} {r['rate']:>12g} {r['achieved']:>9.0f} {r['n']:>6} {r['p50']:>8.1f} {r['p99']:>8.1f} "
             f"{r['max']:>8.1f} {r['refused']:>8}"
         )
     print()

@@ -59,6 +59,14 @@ def create_app(settings: Settings) -> faust.App:
     async def healthz(web_view: View, request: Request) -> Response:
         return web_view.json({"status": "ok", "app": settings.app_id})
 
+    @app.page("/readyz")
+    async def readyz(web_view: View, request: Request) -> Response:
+        """Ready once the tables are restored and no rebalance is under way (whatever flows this worker runs)."""
+        recovery = getattr(app.tables, "recovery", None)
+        completed = getattr(recovery, "completed", None)
+        ready = not app.rebalancing and (completed is None or completed.is_set())
+        return web_view.json({"ready": ready}, status=200 if ready else 503)
+
     flows = settings.flow_set
     relay = install_relay(app, settings, run="relay" in flows)
     if "watchdog" in flows:

@@ -3,7 +3,7 @@
     POST /v1/events                                           a CloudEvent (structured JSON)
     POST /v1/dossiers/{code}/handoffs/{handoff_id}/{action}   task-shaped: accept, return, verification, ...
     GET  /v1/dossiers/{code}                                  liaison state and open handoffs
-    GET  /healthz  /readyz  /openapi.json
+    GET  /openapi.json                                        this API (/healthz, /readyz: every worker)
 
 202 means durable: the answer is sent only after Kafka acknowledged the write (acks=all).
 """
@@ -138,13 +138,6 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
                     problem(404, "unknown_dossier", f"no dossier {code} for you", f"Không có hồ sơ {code} cho bạn."),
                 )
             return self.json(_ledger_view(ledger, agency))
-
-    @app.page("/readyz")
-    async def readyz(view: View, request: FaustRequest) -> Response:
-        recovery = getattr(app.tables, "recovery", None)
-        completed = getattr(recovery, "completed", None)
-        ready = not app.rebalancing and (completed is None or completed.is_set())
-        return view.json({"ready": ready}, status=200 if ready else 503)
 
     @app.page("/openapi.json")
     async def openapi(view: View, request: FaustRequest) -> Response:
