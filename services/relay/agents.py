@@ -56,8 +56,9 @@ async def _quarantine(
     reason_en: str,
     reason_vi: str,
     **extra: Any,
-) -> None:
-    """Put ``value`` on the quarantine topic with its reason (and what we know of the event); count it."""
+) -> Any:
+    """Put ``value`` on the quarantine topic with its reason (and what we know of the event); count it.
+    Returns the send's acknowledgement (a future) for a caller that must wait for it."""
     counters.quarantined += 1
     known = {"event_id": event.id, "event_type": event.type, "agency": event.source} if event is not None else {}
     record = DeadLetter.build(
@@ -68,7 +69,7 @@ async def _quarantine(
         reason_vi=reason_vi,
         **{**known, **extra},
     )
-    await topics.quarantine.send(key=key, value=record.to_json())
+    return await topics.quarantine.send(key=key, value=record.to_json())
 
 
 def install_agents(
@@ -126,7 +127,9 @@ def install_agents(
                     en = f"no outbound topic for agency {emit.agency}"
                     vi = f"Không có kênh gửi đi cho cơ quan {emit.agency}."
                     payload = to_json(emit.event)
-                    await _quarantine(topics, counters, key, payload, emit.event, en, vi, agency=emit.agency)
+                    acks.append(
+                        await _quarantine(topics, counters, key, payload, emit.event, en, vi, agency=emit.agency)
+                    )
                     continue
                 acks.append(await outbound.send(key=key, value=to_json(emit.event), headers=_HEADERS))
                 counters.emitted += 1
