@@ -11,7 +11,7 @@
    naive full scan of an in-memory map and of a RocksDB table of the open handoffs. Changelog sends are not
    included (no Kafka here).
 3. Recovery: the index's and the states' changelogs (1,000,000 records each, one per open dossier) produced to Kafka;
-   a real worker (faust) started on them, timed to /readyz, with its resident memory and the time until the 1 % due
+   a real worker started on them, timed to /readyz, with its resident memory and the time until the 1 % due
    have their alerts; baselines: bare consume-into-RocksDB loops over the same records and an in-memory heap
    rebuilt from the index; the first tick after restore and the warm restart (local RocksDB kept).
 4. Alert delay after a deadline, through the real worker (router + watchdog, Kafka, 1 s tick): the fake clock runs
@@ -75,18 +75,19 @@ def wake_up(i: int, due_every: int) -> int:
     return now_ms + 60_000 + (i * 7919) % (30 * 86400) * 1000
 
 
-# -- RocksDB storage as the worker opens it (faust's RocksDBOptions with the watchdog's table options) ---------------
+# -- RocksDB storage (rocksdict, raw bytes, the buffers the worker's stores use) ------------------------------------
 class RocksStorage:
-    """The engine's Storage over one RocksDB per partition, opened exactly as faust opens the watchdog's tables."""
+    """The engine's Storage over one RocksDB per partition."""
 
     def __init__(self, path: Path) -> None:
-        from faust.stores.rocksdb import RocksDBOptions
-
-        from services.watchdog.tables import _ROCKS
+        from rocksdict import Options, Rdict
 
         path.mkdir(parents=True, exist_ok=True)
-        options = RocksDBOptions(**_ROCKS)
-        self.dbs = {p: options.open(path / f"p{p}.db") for p in range(PARTITIONS)}
+        options = Options(raw_mode=True)
+        options.create_if_missing(True)
+        options.set_write_buffer_size(8 * 1024 * 1024)
+        options.set_max_write_buffer_number(2)
+        self.dbs = {p: Rdict(str(path / f"p{p}.db"), options=options) for p in range(PARTITIONS)}
 
     def get(self, partition: int, key: bytes) -> bytes | None:
         value = self.dbs[partition].get(key)
@@ -370,7 +371,7 @@ async def _produce(bootstrap: str, topic: str, rows: Any, label: str) -> tuple[i
 
 
 async def _consume(bootstrap: str, topic: str, apply: Any, label: str) -> tuple[int, float]:
-    """Read ``topic`` from the beginning to its end, calling ``apply(records)`` per batch (faust's restore loop)."""
+    """Read ``topic`` from the beginning to its end, calling ``apply(records)`` per batch (a bare restore loop)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     consumer = AIOKafkaConsumer(
@@ -508,7 +509,7 @@ async def measure_recovery(bootstrap: str, n: int, workdir: Path) -> dict[str, A
 
 
 async def _worker_recovery(bootstrap: str, prefix: str, n: int, workdir: Path) -> dict[str, Any]:
-    """A real worker (faust) started on the two changelogs: seconds until /readyz, its resident memory then, and
+    """A real worker started on the two changelogs: seconds until /readyz, its resident memory then, and
     the seconds until the 1 % of dossiers due at its clock's "now" have had their alert raised."""
     from kafka import KafkaConsumer, TopicPartition
 
@@ -712,13 +713,13 @@ def report(
             print(f"{label:<62} {seconds:>8.{digits}f} {rate}")
 
         line("produce the index changelog (setup, acks=all)", rec["produce_s"], rec["produced"])
-        line("index: restore into RocksDB (faust-style batches)", rec["rocks_s"], rec["restored"])
+        line("index: restore into RocksDB (batches)", rec["rocks_s"], rec["restored"])
         line("index: first tick after restore (scan from the start)", rec["first_scan_s"], digits=3)
         line("index: warm restart (local RocksDB kept): open + first scan", rec["warm_s"], digits=3)
         line("baseline: rebuild an in-memory heap from the changelog", rec["heap_s"], rec["heaped"])
         line(f"baseline: states, bare consume into RocksDB ({rec['states_n']:,})", rec["states_s"], rec["states_n"])
         ratio = rec["worker_ready_s"] / (rec["states_s"] + rec["rocks_s"])
-        line("worker (faust): start to /readyz, both changelogs restored", rec["worker_ready_s"], 2 * rec["n"])
+        line("worker: start to /readyz, both changelogs restored", rec["worker_ready_s"], 2 * rec["n"])
         print(
             f"   worker vs the bare loops over the same records: {ratio:.1f}x; resident memory once ready"
             f" {rec['worker_rss_mb']:,.0f} MB, {rec['worker_after_rss_mb']:,.0f} MB after its first tick raised"

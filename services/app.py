@@ -1,104 +1,121 @@
-"""The composition root: ``create_app(settings)`` builds the faust app; ``run_worker`` runs it.
+"""The composition root: ``create_app(settings)`` builds a worker; ``run_worker`` runs it.
 
 Usage::
 
-    app = create_app(load_settings())
-    run_worker(app, settings)
+    worker = create_app(load_settings())
+    run_worker(worker, settings)
 
 No client, no configuration and no network at import time: everything is built inside the factory.
+
+What a worker runs (``LIENTHONG_FLOWS``):
+
+- the event log's consumer (group ``LIENTHONG_APP_ID``): the router, the watchdog and the monitor, in that
+  order, on each batch of a partition (:class:`services.pipeline.Pipeline`);
+- with the relay: the ingress API and the delivery to the agencies (group ``<app id>.deliver``);
+- with the watchdog: its timer, and the delivery of alerts and notices (group ``<app id>.notify``).
+
+Several workers with the same settings (each its own ``LIENTHONG_INSTANCE_ID`` and state directory) share
+the partitions and behave as one.
 """
 
 from __future__ import annotations
 
-import faust
-from faust.web import Request, Response, View
+from dataclasses import dataclass
 
 from schemas.agencies import default_agencies
 from schemas.workcalendar import default_calendar
 from schemas.workflows import load_workflows
 from services.monitor import install_monitor
-from services.relay import Relay
-from services.relay.agents import RelayCounters, install_agents, load_ledger
+from services.ops.topics import load_catalog
+from services.pipeline import PartitionLocks, Pipeline
+from services.relay import Relay, install_relay
 from services.relay.auth import CredentialStore, RequestVerifier
-from services.relay.endpoints import load_endpoints
-from services.relay.ingress import Ingress
-from services.relay.pull import install_pullers
+from services.relay.nonces import NonceLog
 from services.relay.routing import RoutingContext
 from services.relay.topics import make_topics
-from services.relay.views import install_views
 from services.settings import Settings
+from services.stream.kafka import KafkaClients
+from services.stream.processor import Processor
+from services.stream.worker import Worker, run
+from services.views import install_health
 from services.watchdog import install_watchdog
 
-__all__ = ["create_app", "run_worker"]
+__all__ = ["EventLog", "create_app", "run_worker"]
 
 
-def create_app(settings: Settings) -> faust.App:
-    """A fresh faust app wired with lienthong's flows (one per call: tests build their own)."""
-    datadir = settings.data_dir / "worker"
-    datadir.mkdir(parents=True, exist_ok=True)
-    app = faust.App(
-        settings.app_id,
-        broker=[f"kafka://{server}" for server in settings.servers],
-        store="rocksdb://",
-        datadir=str(datadir),
+@dataclass(frozen=True)
+class EventLog:
+    """The event log's consumer as the flows see it: where they plug in, and what this worker owns."""
+
+    pipeline: Pipeline
+    processor: Processor
+    locks: PartitionLocks
+    partitions: int
+
+    def owned(self) -> list[int]:
+        return self.processor.partitions()
+
+
+def create_app(settings: Settings) -> Worker:
+    """A fresh worker wired with lienthong's flows (one per call: tests build their own)."""
+    kafka = KafkaClients(settings.servers, client_id=settings.app_id)
+    catalog = load_catalog(
+        settings.topic_catalog, list(default_agencies()), settings.replication_factor, settings.topic_prefix
+    )
+    worker = Worker(
+        kafka,
+        settings.state_path,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        web_in_thread=False,
-        topic_replication_factor=settings.replication_factor,
-        topic_allow_declare=True,
-        producer_acks=-1,
-        autodiscover=False,
-        timezone=settings.timezone,
-        # faust's own /table and /router pages would serve table contents (citizens' names included)
-        # without authentication: off. lienthong serves its data through authenticated views only.
-        web_tables_enabled=False,
-        web_router_enabled=False,
+        ensure_topics=lambda: _ensure_topics(settings, catalog),
     )
-
-    @app.page("/healthz")
-    async def healthz(web_view: View, request: Request) -> Response:
-        return web_view.json({"status": "ok", "app": settings.app_id})
-
-    @app.page("/readyz")
-    async def readyz(web_view: View, request: Request) -> Response:
-        """Ready once the tables are restored and no rebalance is under way (whatever flows this worker runs)."""
-        recovery = getattr(app.tables, "recovery", None)
-        completed = getattr(recovery, "completed", None)
-        ready = not app.rebalancing and (completed is None or completed.is_set())
-        return web_view.json({"ready": ready}, status=200 if ready else 503)
-
-    flows = settings.flow_set
-    relay = install_relay(app, settings, run="relay" in flows)
-    if "watchdog" in flows:
-        watchdog = install_watchdog(app, settings, relay)
-        if "monitor" in flows:
-            install_monitor(app, settings, relay, watchdog)
-    return app
-
-
-def install_relay(app: faust.App, settings: Settings, run: bool = True) -> Relay:
-    """The liaison relay: topics, the ledger table, the router, delivery agents and the ingress API.
-
-    With ``run`` False (a worker for the watchdog and monitor only) just the parts the other flows build on:
-    topic handles, the routing context and request authentication."""
-    agencies = list(default_agencies())
-    topics = make_topics(app, agencies, settings.topic_prefix)
+    topics = make_topics(list(default_agencies()), settings.topic_prefix)
     ctx = RoutingContext(workflows=load_workflows(), calendar=default_calendar())
-    counters = RelayCounters()
-    endpoints = load_endpoints(settings.endpoints_path)
-    verifier = RequestVerifier(CredentialStore(settings.credentials_path))
-    ingress = Ingress(verifier, ctx, lambda code: load_ledger(topics.dossiers, code))
-    if run:
-        install_agents(app, topics, ctx, endpoints, counters)
-        install_views(app, topics, ingress)
-        install_pullers(app, topics, ingress, endpoints, settings.data_dir)
-    return Relay(topics=topics, ctx=ctx, counters=counters, ingress=ingress, endpoints=endpoints)
-
-
-def run_worker(app: faust.App, settings: Settings) -> None:
-    """Run the worker in the foreground until SIGINT/SIGTERM."""
-    worker = faust.Worker(
-        app,
-        loglevel=settings.log_level,
+    nonces = NonceLog(kafka, worker.producer, topics.nonces)
+    worker.on_start(nonces.start)
+    worker.on_stop(nonces.stop)
+    locks = PartitionLocks()
+    pipeline = Pipeline([], [], locks)
+    processor = worker.add(
+        Processor(
+            "events",
+            kafka,
+            group=settings.app_id,
+            topics=[topics.events],
+            handler=pipeline,
+            instance_id=settings.instance,
+            session_timeout_ms=int(settings.session_timeout_s * 1000),
+        )
     )
-    worker.execute_from_commandline()
+    log = EventLog(pipeline, processor, locks, catalog.get(topics.events).partitions)
+    verifier = RequestVerifier(CredentialStore(settings.credentials_path))
+    flows = settings.flow_set
+    relay: Relay = install_relay(worker, settings, log, topics, ctx, verifier, nonces, run="relay" in flows)
+    install_health(worker, settings)
+    if "watchdog" in flows:
+        watchdog = install_watchdog(worker, settings, log, relay)
+        if "monitor" in flows:
+            install_monitor(worker, settings, log, relay, watchdog)
+    return worker
+
+
+def _ensure_topics(settings: Settings, catalog: object) -> None:
+    """Create the catalog's topics that are missing (what ``lienthong topics apply`` does; never alters)."""
+    from kafka import KafkaAdminClient
+
+    from services.ops.topics import Catalog, apply_catalog
+
+    assert isinstance(catalog, Catalog)
+    admin = KafkaAdminClient(bootstrap_servers=settings.servers, client_id=f"{settings.app_id}-topics")
+    try:
+        apply_catalog(admin, catalog.topics)
+    finally:
+        admin.close()
+
+
+def run_worker(worker: Worker, settings: Settings) -> None:
+    """Run the worker in the foreground until SIGINT/SIGTERM."""
+    from services.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    run(worker)

@@ -11,6 +11,7 @@ and the CLI call :func:`load_settings` once.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -36,7 +37,35 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=REPO_ROOT / ".local", description="Local state: Kafka data, tables, keys")
     web_host: str = Field(default="127.0.0.1", description="Address the worker's web server binds")
     web_port: int = Field(default=6066, ge=1, le=65535, description="Port of the worker's web server")
-    app_id: str = Field(default="lienthong", min_length=1, description="Faust application id (consumer group)")
+    app_id: str = Field(
+        default="lienthong",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="The workers' consumer group (every worker of one deployment has the same)",
+    )
+    instance_id: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="This worker's static group membership (stable across restarts); default <host>-<web port>",
+    )
+    state_dir: Path | None = Field(
+        default=None, description="This worker's local state (RocksDB copies); default <data dir>/worker"
+    )
+    session_timeout_s: float = Field(
+        default=10.0,
+        ge=6,
+        le=300,
+        description="Seconds without heartbeat before a worker's partitions go to the others (a restart within "
+        "them gets its partitions back without a rebalance)",
+    )
+    ingress_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How long the ingress waits for Kafka and the router before answering 503 with Retry-After",
+    )
     topic_prefix: str = Field(
         default="lienthong",
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
@@ -93,6 +122,14 @@ class Settings(BaseSettings):
     @property
     def servers(self) -> list[str]:
         return self.bootstrap_servers.split(",")
+
+    @property
+    def instance(self) -> str:
+        return self.instance_id or f"{socket.gethostname()}-{self.web_port}"
+
+    @property
+    def state_path(self) -> Path:
+        return self.state_dir or self.data_dir / "worker"
 
     @property
     def endpoints_path(self) -> Path:

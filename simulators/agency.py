@@ -78,6 +78,8 @@ class SimulatedAgency:
     port: int = 0
     outbox: list[dict[str, Any]] = field(default_factory=list)  # results for lienthong to pull
     errors: list[str] = field(default_factory=list)
+    retry_s: float = 0.0  # how long a request is retried on 502/503 or a refused connection (0: never)
+    retries: int = 0
 
     def __post_init__(self) -> None:
         self._seen: set[str] = set()
@@ -175,14 +177,31 @@ class SimulatedAgency:
 
     # -- ingress client -------------------------------------------------------------------------------
     async def request(self, method: str, path: str, body: Any = None, key: str | None = None) -> httpx.Response:
+        """One signed request; with ``retry_s`` set, a 502/503 or a refused connection is retried (signed anew,
+        the same body: an event keeps its id, so the retry is stored once) until ``retry_s`` has passed."""
         assert self._client is not None, "start() first"
         raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        headers = signed_headers(self.key_id, self.key_secret, method, path, raw)
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        if key:
-            headers["Idempotency-Key"] = key
-        return await self._client.request(method, path, content=raw, headers=headers)
+        deadline = time.monotonic() + self.retry_s
+        pause = 0.1
+        while True:
+            headers = signed_headers(self.key_id, self.key_secret, method, path, raw)
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+            if key:
+                headers["Idempotency-Key"] = key
+            try:
+                response = await self._client.request(method, path, content=raw, headers=headers)
+            except httpx.TransportError:
+                if time.monotonic() + pause > deadline:
+                    raise
+            else:
+                if response.status_code not in (502, 503) or time.monotonic() + pause > deadline:
+                    return response
+                after = response.headers.get("Retry-After", "")
+                pause = max(pause, float(after)) if after.isdigit() else pause
+            self.retries += 1
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
     async def post_event(self, event: Any) -> httpx.Response:
         posted = time.time()

@@ -42,6 +42,12 @@ class Process:
             time.sleep(0.3)
         raise RuntimeError(f"{url} did not answer within {timeout_s:.0f}s:\n{self.tail()}")
 
+    def kill(self) -> None:
+        """SIGKILL the process group, as a crash or the OOM killer would: nothing runs on the way out."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
     def stop(self, timeout_s: float = 20.0) -> int:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -50,7 +56,8 @@ class Process:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-        self._log_file.close()
+        if not self._log_file.closed:
+            self._log_file.close()
         return self.proc.returncode
 
 

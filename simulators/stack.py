@@ -26,6 +26,7 @@ import yaml
 from schemas.agencies import default_agencies
 from services.relay.auth import CredentialStore
 from simulators.agency import SimulatedAgency
+from simulators.balancer import Balancer
 from simulators.processes import Process, free_port
 
 # agency kind -> connector kind of its system (provincial departments sit behind an LGSP-style gateway)
@@ -48,13 +49,29 @@ class Stack:
     extra: dict[str, str] = field(default_factory=dict)  # more LIENTHONG_* settings for the worker
     agencies: dict[str, SimulatedAgency] = field(default_factory=dict)
     keys: dict[str, tuple[str, str]] = field(default_factory=dict)
-    worker: Process | None = None
     posted: dict[str, float] = field(default_factory=dict)
+    workers: int = 1  # several: each its own port and state, one consumer group, a balancer in front
+    balanced: bool = False  # put the balancer in front even of one worker (it answers 503 while it is down)
+    client_retry_s: float = 0.0  # the simulated agencies retry a 502/503 or a refused connection this long
 
     def __post_init__(self) -> None:
         self.ephemeral = not self.prefix
         if self.ephemeral:
             self.prefix = "t" + uuid.uuid4().hex[:10]
+        self.ports = [self.port, *(free_port() for _ in range(self.workers - 1))]
+        self.procs: list[Process | None] = [None] * self.workers
+        self.balancer: Balancer | None = None
+
+    @property
+    def worker(self) -> Process | None:
+        return self.procs[0]
+
+    @worker.setter
+    def worker(self, proc: Process | None) -> None:
+        self.procs[0] = proc
+
+    def worker_url(self, i: int) -> str:
+        return f"http://127.0.0.1:{self.ports[i]}"
 
     @property
     def group(self) -> str:
@@ -62,7 +79,21 @@ class Stack:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """Where agencies post: the balancer when there is one, else the worker."""
+        return self.balancer.url if self.balancer is not None else self.worker_url(0)
+
+    def worker_env(self, i: int) -> dict[str, str]:
+        """Worker ``i``'s settings: its own port and state directory, the stack's keys and endpoints."""
+        env = {**self.env, "LIENTHONG_WEB_PORT": str(self.ports[i])}
+        if i:
+            env.update(
+                LIENTHONG_DATA_DIR=str(self.workdir / f"worker-{i}"),
+                LIENTHONG_CREDENTIALS_FILE=str(self.workdir / "credentials.json"),
+                LIENTHONG_ENDPOINTS_FILE=str(self.workdir / "endpoints.yaml"),
+                LIENTHONG_CONTACTS_FILE=str(self.workdir / "contacts.yaml"),
+                LIENTHONG_MONITOR_USERS_FILE=str(self.workdir / "monitor-users.json"),
+            )
+        return env
 
     @property
     def env(self) -> dict[str, str]:
@@ -96,9 +127,14 @@ class Stack:
         delay_s: tuple[float, float] = (0.05, 0.2),
         retry: dict[str, Any] | None = None,
         ready_timeout_s: float = 90.0,
+        start_workers: int | None = None,
     ) -> None:
-        """``endpoint_options``: per agency overrides; ``retry``: overrides for every endpoint."""
+        """``endpoint_options``: per agency overrides; ``retry``: overrides for every endpoint;
+        ``start_workers``: start only the first ones (the others join later with :meth:`spawn`)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        if self.workers > 1 or self.balanced:
+            self.balancer = Balancer([self.worker_url(i) for i in range(self.workers)])
+            await self.balancer.start()
         applied = self.cli("topics", "apply")
         if applied.returncode != 0:
             raise RuntimeError(f"topics apply failed: {applied.stdout}{applied.stderr}")
@@ -116,12 +152,43 @@ class Stack:
                 act=act,
                 delay_s=delay_s,
                 on_post=lambda event_id, _type, at: self.posted.__setitem__(event_id, at),
+                retry_s=self.client_retry_s,
             )
             await agency.start()
             self.agencies[code] = agency
         self.write_endpoints(endpoint_options or {}, retry or {})
-        self.worker = Process(["-m", "services.cli", "worker"], env=self.env, log=self.workdir / "worker.log")
-        await asyncio.to_thread(self.worker.wait_http, f"{self.url}/readyz", ready_timeout_s)
+        first = range(self.workers if start_workers is None else start_workers)
+        for i in first:
+            self.spawn(i)
+        for i in first:
+            await self.wait_ready(i, ready_timeout_s)
+
+    def spawn(self, i: int) -> Process:
+        """Start worker ``i`` (again: after :meth:`kill_worker`, with the state it left on disk)."""
+        log = self.workdir / ("worker.log" if i == 0 else f"worker-{i}.log")
+        if log.exists():  # keep the earlier run's log beside the new one
+            log.replace(log.with_suffix(f".{int(time.time() * 1000)}.log"))
+        self.procs[i] = Process(["-m", "services.cli", "worker"], env=self.worker_env(i), log=log)
+        return self.procs[i]  # type: ignore[return-value]
+
+    async def wait_ready(self, i: int, timeout_s: float = 90.0) -> float:
+        """Wait until worker ``i`` answers ``/readyz``; the seconds it took."""
+        proc = self.procs[i]
+        assert proc is not None
+        started = time.monotonic()
+        await asyncio.to_thread(proc.wait_http, f"{self.worker_url(i)}/readyz", timeout_s)
+        return time.monotonic() - started
+
+    def kill_worker(self, i: int) -> None:
+        """``kill -9`` worker ``i``: no shutdown, no commit, no goodbye to the group."""
+        proc = self.procs[i]
+        if proc is not None:
+            proc.kill()
+
+    async def halt(self, i: int) -> int:
+        """Stop worker ``i`` as an operator would (SIGTERM: it finishes and commits what it holds)."""
+        proc = self.procs[i]
+        return await asyncio.to_thread(proc.stop) if proc is not None else 0
 
     def write_endpoints(self, options: dict[str, Any], retry: dict[str, Any]) -> None:
         endpoints = []
@@ -146,15 +213,18 @@ class Stack:
     async def stop(self, *groups: str) -> None:
         """Stop the worker and the agencies; an ephemeral stack also deletes its topics and consumer groups
         (``groups``: more of them), so test runs do not grow the broker."""
-        if self.worker is not None:
-            await asyncio.to_thread(self.worker.stop)
+        for proc in self.procs:
+            if proc is not None:
+                await asyncio.to_thread(proc.stop)
         for agency in self.agencies.values():
             await agency.stop()
+        if self.balancer is not None:
+            await self.balancer.stop()
         if self.ephemeral:
             await asyncio.to_thread(drop_topics, self.bootstrap, self.prefix, [self.group, *groups])
 
     def tail(self) -> str:
-        return self.worker.tail(60) if self.worker else ""
+        return "\n".join(f"--- worker {i} ---\n{p.tail(60)}" for i, p in enumerate(self.procs) if p is not None)
 
     async def wait_for(self, predicate: Any, timeout_s: float = 30.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout_s

@@ -14,7 +14,7 @@ It serves the dashboard at ``/monitor/`` (Vietnamese, English on request; sign-i
 
 Usage (from the composition root)::
 
-    install_monitor(app, settings, relay, watchdog)
+    install_monitor(worker, settings, log, relay, watchdog)
 """
 
 from __future__ import annotations
@@ -26,45 +26,45 @@ from services.monitor.service import Monitor
 from services.monitor.technical import LagTracker
 
 if TYPE_CHECKING:
-    import faust
-
+    from services.app import EventLog
     from services.relay import Relay
     from services.settings import Settings
+    from services.stream.worker import Worker
     from services.watchdog import Watchdog
 
 __all__ = ["LagTracker", "Monitor", "install_monitor"]
 
 
-def install_monitor(app: faust.App, settings: Settings, relay: Relay, watchdog: Watchdog) -> Monitor:
-    """Register the monitor's table, agent, sampler and views on ``app``; returns the monitor."""
-    from services.monitor.agents import install_agents, make_timeline
+def install_monitor(worker: Worker, settings: Settings, log: EventLog, relay: Relay, watchdog: Watchdog) -> Monitor:
+    """The monitor's timeline store and flow, its sampler and its views; returns the monitor."""
+    from services.monitor.agents import TIMELINE_LOG, TimelineFlow, install_sampler
     from services.monitor.api import install_api
     from services.monitor.auth import Auth
     from services.monitor.kafka_lag import KafkaProbe
     from services.monitor.sessions import SessionSigner, load_key
     from services.monitor.users import UserStore
     from services.monitor.views import install_pages
-    from services.relay.topics import DEADLETTER, QUARANTINE, prefixed
+    from services.relay.topics import prefixed
 
-    timeline = make_timeline(app, settings.topic_prefix)
+    timeline = worker.store("monitor_timeline", prefixed(TIMELINE_LOG, settings.topic_prefix))
+    log.pipeline.flows.append(TimelineFlow(timeline))
+    log.pipeline.stores.append(timeline)
     monitor = Monitor(
         relay.ctx,
         watchdog,
         relay.counters,
         timeline,
         cache_s=settings.monitor_cache_s,
-        deadletter_topic=prefixed(DEADLETTER, settings.topic_prefix),
-        quarantine_topic=prefixed(QUARANTINE, settings.topic_prefix),
+        deadletter_topic=relay.topics.deadletter,
+        quarantine_topic=relay.topics.quarantine,
     )
     tracker = LagTracker(window=settings.monitor_window)
     probe = KafkaProbe(settings.bootstrap_servers, client_id=f"{settings.app_id}-monitor")
-    install_agents(
-        app, relay.topics, timeline, monitor, probe, tracker, settings.monitor_group_list, settings.monitor_sample_s
-    )
+    install_sampler(worker, monitor, probe, tracker, settings.monitor_group_list, settings.monitor_sample_s)
     signer = SessionSigner(load_key(settings), timedelta(hours=settings.monitor_session_hours))
     auth = Auth(
         UserStore(settings.monitor_users_path), signer, relay.ingress, secure_cookie=settings.monitor_cookie_secure
     )
-    install_pages(app, monitor, auth, settings.monitor_refresh_s)
-    install_api(app, monitor, auth, settings)
+    install_pages(worker.web, monitor, auth, settings.monitor_refresh_s)
+    install_api(worker.web, monitor, auth, settings)
     return monitor

@@ -16,12 +16,10 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote
 
-import faust
 from aiohttp import web
-from faust.web import Response, View
 
 from services.monitor import exports
 from services.monitor.auth import Auth, Viewer
@@ -36,6 +34,7 @@ from services.monitor.web import jsonable, query_of, texts_for, version_of
 from services.relay.ingress import problem
 from services.settings import Settings
 from services.watchdog.state import workflow_of
+from services.web import Response, View, Web
 
 __all__ = ["install_api", "metrics_refusal"]
 
@@ -69,7 +68,7 @@ def metrics_refusal(
     return None
 
 
-def install_api(app: faust.App, monitor: Monitor, auth: Auth, settings: Settings) -> None:
+def install_api(app: Web, monitor: Monitor, auth: Auth, settings: Settings) -> None:
     cal = monitor.calendar
 
     def csv_response(csv: CsvFile) -> Response:
@@ -81,7 +80,7 @@ def install_api(app: faust.App, monitor: Monitor, auth: Auth, settings: Settings
             charset="utf-8",
             headers={**_NO_STORE, "Content-Disposition": disposition},
         )
-        return cast(Response, response)
+        return response
 
     def refuse(view: View, status: int, code: str, en: str, vi: str) -> Response:
         answer = problem(status, code, en, vi)
@@ -94,7 +93,7 @@ def install_api(app: faust.App, monitor: Monitor, auth: Auth, settings: Settings
         def wrap(produce: Callable[..., Any]) -> None:
             class Endpoint(View):
                 async def get(self, request: Any, **match: str) -> Response:
-                    viewer = auth.viewer(request)
+                    viewer = await auth.viewer(request)
                     if viewer is None:
                         return refuse(self, 401, "unauthenticated", "sign in or sign the request", "Cần đăng nhập.")
                     if office_only and not viewer.office:

@@ -7,7 +7,7 @@ else only the handoffs their agency sent or received.
 
 Usage::
 
-    viewer = auth.viewer(request)        # None: not signed in
+    viewer = await auth.viewer(request)        # None: not signed in
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Auth:
         self.secure_cookie = secure_cookie
         self.throttle = Throttle()
 
-    def viewer(self, request: Any) -> Viewer | None:
+    async def viewer(self, request: Any) -> Viewer | None:
         session = self.signer.read(request.cookies.get(COOKIE), time.time())
         if session is not None:
             name, version = session
@@ -67,7 +67,7 @@ class Auth:
         headers: Mapping[str, str] = request.headers
         if headers.get(KEY_HEADER):
             # the signature covers the request target with its query string, as for the ingress API
-            agency = self.ingress.authenticate(request.method, request.path_qs, headers, b"")
+            agency = await self.ingress.authenticate(request.method, request.path_qs, headers, b"")
             if isinstance(agency, str):
                 return Viewer(f"key:{agency}", agency)
         return None

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from schemas.workcalendar import WorkingCalendar
 from services.monitor.snapshot import Scoped
 from services.monitor.technical import STATUSES, DeliveryStats, GroupStatus
-from services.relay.agents import RelayCounters
+from services.relay.router import RelayCounters
 
 __all__ = ["CONTENT_TYPE", "Exposition", "escape", "exposition"]
 

@@ -27,9 +27,10 @@ from typing import Any
 from services.monitor.snapshot import DossierParts, Scoped, Snapshot, assemble, dossier_parts, log_failure
 from services.monitor.technical import DeliveryStats, GroupStatus, delivery_stats
 from services.monitor.timeline import TimelineEntry, load
-from services.relay.agents import RelayCounters
 from services.relay.deadletter import failure_site
+from services.relay.router import RelayCounters
 from services.relay.routing import RoutingContext
+from services.stream.kafka import partition_of
 from services.watchdog.engine import Watchdog
 from services.watchdog.state import WatchState
 
@@ -38,7 +39,6 @@ __all__ = ["LagPoint", "Monitor", "Technical"]
 log = logging.getLogger(__name__)
 
 _SCAN_END = b"\xff\xff\xff\xff"
-_FAUST = b"__faust"
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class Monitor:
         self.ctx = ctx
         self.watchdog = watchdog
         self.counters = counters
-        self.timeline = timeline  # faust Table: dossier code (bytes) -> timeline JSON
+        self.timeline = timeline  # Store: dossier code (bytes) -> timeline JSON, in the dossier's partition
         self.cache_s = cache_s
         self.deadletter_topic = deadletter_topic
         self.quarantine_topic = quarantine_topic
@@ -97,20 +97,20 @@ class Monitor:
 
     # -- business -----------------------------------------------------------------------------------
     def rows(self, page: int = 500) -> Iterator[tuple[bytes, bytes]]:
-        """Every dossier row of this worker's partitions, read a page at a time (RocksDB also keeps faust's
-        offset rows: skipped)."""
+        """Every dossier row of every partition (this worker's copy), read a page at a time."""
         storage = self.watchdog.states
         for partition in storage.partitions():
             lo = b""
             while rows := storage.scan(partition, lo, _SCAN_END, page):
                 for key, raw in rows:
-                    if not key.startswith(_FAUST) and raw.startswith(b"{"):
+                    if raw.startswith(b"{"):
                         yield key, raw
                 lo = rows[-1][0] + b"\x00"
 
     def timeline_of(self, code: str) -> list[TimelineEntry]:
-        raw = self.timeline.get(code.encode())
-        return load(bytes(raw)) if raw else []
+        key = code.encode()
+        raw = self.timeline.get(partition_of(key, len(self.timeline.partitions())), key)
+        return load(raw) if raw else []
 
     def snapshot(self) -> Snapshot:
         """The latest snapshot of all dossiers at the watchdog's now.

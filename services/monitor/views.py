@@ -1,4 +1,4 @@
-"""The dashboard's HTML views on the worker's web server (faust views on aiohttp), all under ``/monitor/``.
+"""The dashboard's HTML views on the worker's web server (aiohttp), all under ``/monitor/``.
 
     GET  /monitor/                          overview: tiles, agency-pair matrix, charts, per pair, per procedure
     GET  /monitor/near-due                  the near-due list (?agency= &procedure= &sort= &order=)
@@ -22,9 +22,6 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-import faust
-from faust.web import Request, Response, View
-
 from services.monitor import detail_pages, pages
 from services.monitor.auth import Auth, Viewer, safe_next
 from services.monitor.dossier import dossier_view
@@ -34,6 +31,7 @@ from services.monitor.overview import overview_page
 from services.monitor.service import Monitor
 from services.monitor.web import html, query_of, redirect, texts_for, version_of
 from services.watchdog.state import workflow_of
+from services.web import Request, Response, View, Web
 
 __all__ = ["MONTH", "install_pages"]
 
@@ -47,7 +45,7 @@ def _asset(name: str) -> bytes:
     return resources.files("services.monitor").joinpath("static", name).read_bytes()
 
 
-def install_pages(app: faust.App, monitor: Monitor, auth: Auth, refresh_s: float) -> None:
+def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> None:
     def page(active: str) -> Callable[[Callable[..., Any]], type[View]]:
         """A signed-in GET page: ``render(viewer, texts, request, **match) -> (title, content)``."""
 
@@ -55,7 +53,7 @@ def install_pages(app: faust.App, monitor: Monitor, auth: Auth, refresh_s: float
             class Page(View):
                 async def get(self, request: Any, **match: str) -> Response:
                     t = texts_for(request)
-                    viewer = auth.viewer(request)
+                    viewer = await auth.viewer(request)
                     if viewer is None:
                         target = quote(request.path_qs, safe="/?=&")
                         return redirect(self, f"/monitor/login?next={target}")
@@ -167,7 +165,7 @@ def install_pages(app: faust.App, monitor: Monitor, auth: Auth, refresh_s: float
     class SlipPrint(View):
         async def get(self, request: Any, code: str) -> Response:
             t = texts_for(request)
-            viewer = auth.viewer(request)
+            viewer = await auth.viewer(request)
             if viewer is None:
                 return redirect(self, f"/monitor/login?next={quote(request.path)}")
             view = _dossier(viewer, code)

@@ -10,12 +10,12 @@ import hashlib
 import json
 from typing import Any
 
-from faust.web import Response, View
 from pydantic_core import to_jsonable_python
 
 from services.monitor.i18n import Lang, Texts, lang_of
 from services.monitor.sessions import LANG_COOKIE
 from services.monitor.snapshot import Scoped
+from services.web import Response, View
 
 __all__ = ["SECURITY_HEADERS", "html", "jsonable", "lang_for", "query_of", "redirect", "remember_lang", "version_of"]
 

@@ -131,6 +131,9 @@ def load_catalog(
         configs: dict[str, str] = {"cleanup.policy": entry.cleanup_policy}
         if entry.retention_days is not None:
             configs["retention.ms"] = str(entry.retention_days * DAY_MS)
+        rf = entry.replication_factor or rf_default
+        if rf >= 3:  # acks=all then means at least two copies, and one broker may be down
+            configs["min.insync.replicas"] = str(rf - 1)
         names = [topic_name(entry.name, a) for a in agencies] if AGENCY_PLACEHOLDER in entry.name else [entry.name]
         for name in names:
             if prefix != DEFAULT_PREFIX and name.startswith(DEFAULT_PREFIX + "."):
@@ -139,7 +142,7 @@ def load_catalog(
                 TopicSpec(
                     name=name,
                     partitions=entry.partitions or parsed.defaults.partitions,
-                    replication_factor=entry.replication_factor or rf_default,
+                    replication_factor=rf,
                     configs=configs,
                     purpose=" ".join(entry.purpose.split()),
                 )

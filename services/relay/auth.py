@@ -10,8 +10,11 @@ An agency signs every request to the ingress API with the secret of a key provis
 
 PATH is the request target as sent: the path and, if any, ``?`` and the query string.
 
-A nonce seen within the tolerance window is refused, and so is any timestamp outside it, so a replayed
-request fails either way. HMAC needs the secret on both sides, so the key file (``<data dir>/credentials.json``,
+A timestamp outside the tolerance window is refused, and a nonce is accepted only once: the verifier
+checks the signature and returns the nonce's marker, which the caller claims in the shared nonce log
+(:mod:`services.relay.nonces`), so a replayed request fails on any worker and after a restart.
+
+HMAC needs the secret on both sides, so the key file (``<data dir>/credentials.json``,
 mode 0600) holds secrets; it is written only by the CLI and read by the worker, which reloads it when it
 changes, so a revocation takes effect at once. Secrets never appear in logs or reprs.
 """
@@ -24,7 +27,6 @@ import json
 import os
 import secrets
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,16 +151,16 @@ class CredentialStore:
 
 
 class RequestVerifier:
-    """Checks one request's signature and freshness; remembers nonces for the tolerance window."""
+    """Checks one request's signature and freshness (the nonce is the caller's to claim)."""
 
-    def __init__(self, store: CredentialStore, tolerance_s: float = 300.0, max_nonces: int = 200_000) -> None:
+    def __init__(self, store: CredentialStore, tolerance_s: float = 300.0) -> None:
         self.store = store
         self.tolerance_s = tolerance_s
-        self.max_nonces = max_nonces
-        self._nonces: OrderedDict[str, float] = OrderedDict()
 
-    def verify(self, method: str, path: str, headers: dict[str, str], body: bytes, now: float | None = None) -> str:
-        """Return the authenticated agency code, or raise AuthError."""
+    def verify(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, now: float | None = None
+    ) -> tuple[str, str]:
+        """Return the authenticated agency code and the nonce's marker (``<key id>:<nonce>``), or raise AuthError."""
         now = time.time() if now is None else now
         key_id = headers.get(KEY_HEADER.lower(), "")
         timestamp = headers.get(TIMESTAMP_HEADER.lower(), "")
@@ -186,16 +188,4 @@ class RequestVerifier:
         given = signature.strip().lower().encode("utf-8", "replace")
         if not hmac.compare_digest(expected.hexdigest().encode(), given):
             raise AuthError("bad signature", "Chữ ký không hợp lệ.")
-        self._forget_old(now)
-        marker = f"{key_id}:{nonce}"
-        if marker in self._nonces:
-            raise AuthError("replayed request (nonce already used)", "Yêu cầu bị phát lại (nonce đã được dùng).")
-        self._nonces[marker] = now
-        return cred.agency
-
-    def _forget_old(self, now: float) -> None:
-        while self._nonces:
-            marker, seen = next(iter(self._nonces.items()))
-            if now - seen <= self.tolerance_s and len(self._nonces) < self.max_nonces:
-                break
-            self._nonces.popitem(last=False)
+        return cred.agency, f"{key_id}:{nonce}"

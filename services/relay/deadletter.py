@@ -54,6 +54,8 @@ class DeadLetter:
     attempts: int | None = None
     permanent: bool | None = None
     field_errors: list[dict[str, str]] | None = None
+    source_partition: int | None = None  # where the record was read (the audit matches letters to records)
+    source_offset: int | None = None
 
     @property
     def payload(self) -> bytes:

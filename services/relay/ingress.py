@@ -1,31 +1,34 @@
 """The ingress decision, without HTTP: authenticate, validate, authorise, deduplicate; answer or refuse.
 
-``Ingress.accept(...)`` returns an :class:`Answer` (status + JSON body) for every request, so the web
-layer only translates it. Bad input is a 4xx with field-level detail in Vietnamese and English, never a
-500. Authorisation runs the router's own decision on the dossier's current ledger: what the router would
-quarantine, the ingress refuses at once (403 for acting where one does not belong, 409 for a step out of
-order), so an agency learns of its mistake in the response rather than from the quarantine.
+Every method returns an :class:`Answer` (status + JSON body) or the event to publish, so the web layer
+only translates. Bad input is a 4xx with field-level detail in Vietnamese and English, never a 500.
+Authorisation runs the router's own decision on the dossier's ledger as this worker holds it: what the
+router would quarantine, the ingress refuses at once (403 for acting where one does not belong, 404 for a
+dossier never received, 409 for a step out of order). Before refusing it makes sure its copy of that
+dossier's partition is up to date (another worker may have just routed the step that makes it valid), so
+several workers answer as one would. The router still has the last word (:mod:`services.relay.publish`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import logging
 import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from schemas.agencies import default_agencies
 from schemas.errors import EventDecodeError, EventValidationError
 from schemas.events import EVENT_TYPES, TZ, parse_event
 from services.relay.auth import AuthError, RequestVerifier
-from services.relay.routing import Ledger, RoutingContext, route
+from services.relay.routing import Ledger, RoutingContext, fingerprint, route
 
-__all__ = ["MAX_BODY", "Answer", "Ingress", "load_json", "problem"]
+__all__ = ["MAX_BODY", "Answer", "Ingress", "Ledgers", "Nonces", "load_json", "problem", "unavailable"]
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 256 * 1024
 _FORBIDDEN = {"not_addressed", "no_open_handoff", "wrong_sender"}
@@ -56,41 +59,80 @@ def load_json(raw: bytes | str) -> Any:
         raise ValueError("body is not JSON") from exc
 
 
-def _fingerprint(event: Any) -> str:
-    """What makes a retry the same event: who sent what about which dossier (not ``time``, which a task
-    endpoint stamps at each attempt)."""
-    data = event.data.model_dump_json() if hasattr(event.data, "model_dump_json") else json.dumps(event.data)
-    return hashlib.sha256(f"{event.source}\n{event.type}\n{event.subject}\n{data}".encode()).hexdigest()
+def unavailable(en: str, vi: str, retry_after_s: int = 2) -> Answer:
+    """503 with ``Retry-After``: nothing was decided; the same request (signed anew) may be sent again."""
+    answer = problem(503, "unavailable", en, vi)
+    return Answer(503, answer.body, {"Retry-After": str(retry_after_s)})
 
 
-@dataclass(frozen=True)
-class _Accepted:
-    fingerprint: str
-    body: dict[str, Any]
+class Ledgers(Protocol):
+    """The dossiers' ledgers as this worker holds them."""
+
+    def get(self, code: str) -> Ledger | None:
+        """What the changelog acknowledged (never a write still in flight)."""
+
+    async def fresh(self, code: str) -> Ledger | None:
+        """The same, once this worker's copy of the dossier's partition caught up with the changelog."""
+
+
+class Nonces(Protocol):
+    async def claim(self, marker: str) -> bool: ...
+
+
+def accepted(event: Any) -> Answer:
+    """202: the event is in its dossier's ledger (the same body for the first answer and any repeat)."""
+    return Answer(202, {"status": "accepted", "id": event.id, "type": event.type, "subject": event.subject})
+
+
+def replayed(event: Any) -> Answer:
+    return Answer(202, accepted(event).body, {"Idempotent-Replayed": "true"})
+
+
+def conflict(event: Any) -> Answer:
+    return problem(
+        409,
+        "idempotency_conflict",
+        f"event id {event.id} was already accepted for another event; give each event its own id",
+        f"Mã sự kiện {event.id} đã được dùng cho một sự kiện khác; mỗi sự kiện cần một mã riêng.",
+    )
+
+
+def refusal_of(code: str, en: str, vi: str) -> Answer:
+    """The answer for a reason the router would quarantine the event for."""
+    status = 403 if code in _FORBIDDEN else 404 if code in _NOT_FOUND else 409
+    return problem(status, code, en, vi)
 
 
 class Ingress:
-    """Everything ``POST /v1/events`` decides. ``publish`` writes to Kafka and returns once acknowledged."""
+    """Everything a signed request is checked for before its event is published."""
 
-    def __init__(
-        self,
-        verifier: RequestVerifier,
-        ctx: RoutingContext,
-        ledger_of: Callable[[str], Ledger | None],
-        recent_limit: int = 100_000,
-    ) -> None:
+    def __init__(self, verifier: RequestVerifier, ctx: RoutingContext, ledgers: Ledgers, nonces: Nonces) -> None:
         self.verifier = verifier
         self.ctx = ctx
-        self.ledger_of = ledger_of
-        self._recent: OrderedDict[str, _Accepted] = OrderedDict()
-        self._recent_limit = recent_limit
+        self.ledgers = ledgers
+        self.nonces = nonces
 
-    def authenticate(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> str | Answer:
+    async def authenticate(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> str | Answer:
+        """The agency that signed the request, or the refusal (401; 503 if the nonce log cannot be reached)."""
         lowered = {k.lower(): v for k, v in headers.items()}
         try:
-            return self.verifier.verify(method, path, lowered, body)
+            agency, marker = self.verifier.verify(method, path, lowered, body)
         except AuthError as exc:
             return problem(401, "unauthenticated", exc.reason_en, exc.reason_vi)
+        try:
+            fresh = await self.nonces.claim(marker)
+        except Exception:  # noqa: BLE001 - Kafka unreachable: the request cannot be proven new
+            return unavailable(
+                "cannot check the request's nonce now; retry", "Hệ thống tạm thời bận; vui lòng thử lại."
+            )
+        if not fresh:
+            return problem(
+                401,
+                "unauthenticated",
+                "replayed request (nonce already used)",
+                "Yêu cầu bị phát lại (nonce đã được dùng).",
+            )
+        return agency
 
     def check_body(self, content_type: str | None, length: int | None) -> Answer | None:
         if length is not None and length > MAX_BODY:
@@ -110,7 +152,7 @@ class Ingress:
             )
         return None
 
-    def decide(self, agency: str, raw: bytes | dict[str, Any]) -> tuple[Any, Answer | None]:
+    async def decide(self, agency: str, raw: bytes | dict[str, Any]) -> tuple[Any, Answer | None]:
         """Validate and authorise; returns (event, None) to publish, or (None, refusal)."""
         pre = self._precheck(agency, raw)
         if pre is not None:
@@ -134,34 +176,28 @@ class Ingress:
                 f"you are authenticated as {agency} and may only send events with source {agency}",
                 f"Bạn đăng nhập với tư cách {agency}, chỉ được gửi sự kiện có source là {agency}.",
             )
-        previous = self._recent.get(event.id)
-        if previous is not None:
-            if previous.fingerprint != _fingerprint(event):
-                return None, problem(
-                    409,
-                    "idempotency_conflict",
-                    f"event id {event.id} was already accepted for another event; give each event its own id",
-                    f"Mã sự kiện {event.id} đã được dùng cho một sự kiện khác; mỗi sự kiện cần một mã riêng.",
-                )
-            return None, Answer(202, previous.body, {"Idempotent-Replayed": "true"})
-        ledger = self.ledger_of(event.subject)
+        answer = self._judge(self.ledgers.get(event.subject), event)
+        if answer is not None and answer.status >= 400:  # maybe stale: look again at the dossier's partition
+            answer = self._judge(await self.ledgers.fresh(event.subject), event)
+        return (None, answer) if answer is not None else (event, None)
+
+    def _judge(self, ledger: Ledger | None, event: Any) -> Answer | None:
+        """None: publish; else the answer (202 for a repeat of an accepted event, or a refusal)."""
         if ledger is not None and event.id in ledger.seen:
-            return None, Answer(202, self.accepted_body(event), {"Idempotent-Replayed": "true"})
+            known = ledger.prints.get(event.id)
+            return replayed(event) if known is None or known == fingerprint(event) else conflict(event)
         if ledger is None and event.type != "vn.lienthong.dossier.received":
-            if default_agencies().kind_of(agency) != "one-stop":
-                return None, problem(
-                    404,
-                    "unknown_dossier",
-                    f"dossier {event.subject} is not known to lienthong",
-                    f"Hồ sơ {event.subject} chưa có trên hệ thống liên thông.",
-                )
-            return event, None  # the one-stop-shop's follow-up may overtake its intake: the router decides
+            return problem(
+                404,
+                "unknown_dossier",
+                f"dossier {event.subject} is not known to lienthong",
+                f"Hồ sơ {event.subject} chưa có trên hệ thống liên thông.",
+            )
         decision = route(ledger, event, self.ctx)
         if decision.quarantine is not None:
             q = decision.quarantine
-            status = 403 if q.code in _FORBIDDEN else 404 if q.code in _NOT_FOUND else 409
-            return None, problem(status, q.code, q.reason_en, q.reason_vi)
-        return event, None
+            return refusal_of(q.code, q.reason_en, q.reason_vi)
+        return None
 
     def _precheck(self, agency: str, raw: bytes | dict[str, Any]) -> Answer | None:
         """Refusals that do not need a valid event: opening a dossier is the one-stop-shop's alone."""
@@ -179,18 +215,6 @@ class Ingress:
                 "Chỉ Bộ phận Một cửa được tiếp nhận (mở) hồ sơ.",
             )
         return None
-
-    def accepted_body(self, event: Any, partition: int | None = None, offset: int | None = None) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": "accepted", "id": event.id, "type": event.type, "subject": event.subject}
-        if partition is not None:
-            body["partition"], body["offset"] = partition, offset
-        return body
-
-    def remember(self, event: Any, body: dict[str, Any]) -> None:
-        """``event`` was accepted with ``body``: a retry (same id, same event) gets the same answer."""
-        self._recent[event.id] = _Accepted(_fingerprint(event), body)
-        while len(self._recent) > self._recent_limit:
-            self._recent.popitem(last=False)
 
     @staticmethod
     def envelope(

@@ -94,8 +94,6 @@ def openapi_document() -> dict[str, Any]:
             "id": {"type": "string"},
             "type": {"type": "string"},
             "subject": {"type": "string"},
-            "partition": {"type": "integer"},
-            "offset": {"type": "integer"},
         },
     }
     auth: list[dict[str, list[str]]] = [{"LienthongSignature": []}]

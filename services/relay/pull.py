@@ -15,13 +15,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import faust
-
 from connectors import AgencyEndpoint, PullConnector, build_connector
 from services.relay.deadletter import DeadLetter
 from services.relay.ingress import Ingress
 from services.relay.publish import Publisher
 from services.relay.topics import RelayTopics
+from services.stream.kafka import Producer
+from services.stream.worker import Worker
 
 __all__ = ["install_pullers"]
 
@@ -51,17 +51,22 @@ class _Cursors:
 
 
 def install_pullers(
-    app: faust.App, topics: RelayTopics, ingress: Ingress, endpoints: list[AgencyEndpoint], data_dir: Path
+    worker: Worker,
+    topics: RelayTopics,
+    ingress: Ingress,
+    publish: Publisher,
+    producer: Producer,
+    endpoints: list[AgencyEndpoint],
+    data_dir: Path,
 ) -> None:
     pulls = [e for e in endpoints if e.kind == "pull"]
     if not pulls:
         return
     cursors = _Cursors(data_dir / "pull-cursors.json")
-    publish = Publisher(topics, ingress)
 
     def submitter(agency: str) -> Any:
         async def submit(item: dict[str, Any]) -> None:
-            event, refusal = ingress.decide(agency, item)
+            event, refusal = await ingress.decide(agency, item)
             if refusal is None:
                 answer = await publish(event)
                 if answer.status == 202:
@@ -71,7 +76,7 @@ def install_pullers(
                 return
             letter = DeadLetter.build(
                 kind="quarantine",
-                source_topic=topics.events.get_topic_name(),
+                source_topic=topics.events,
                 payload=json.dumps(item, ensure_ascii=False).encode(),
                 event_id=str(item.get("id"))[:128] if item.get("id") else None,
                 agency=agency,
@@ -80,7 +85,8 @@ def install_pullers(
                 reason_vi=str(refusal.body.get("message_vi")),
                 field_errors=refusal.body.get("errors"),
             )
-            await topics.quarantine.send(key=str(item.get("subject", "")).encode() or None, value=letter.to_json())
+            key = str(item.get("subject", "")).encode() or None
+            await producer.send_and_wait(topics.quarantine, letter.to_json(), key=key)
 
         return submit
 
@@ -105,4 +111,4 @@ def install_pullers(
             for connector in runners:
                 await connector.aclose()
 
-    app.task(pull_results)
+    worker.task("pull", pull_results)

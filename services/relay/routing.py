@@ -1,8 +1,8 @@
 """The router's decisions: given a dossier's ledger and one event, what opens, what closes, who is told.
 
-Pure, no I/O: ``route(ledger, event, ctx) -> Decision``. The faust agent stores ``decision.ledger`` in the
-``dossiers`` table, sends ``decision.emits`` to the agencies' outbound topics and ``decision.quarantine``
-to the quarantine topic; tests call it directly.
+Pure, no I/O: ``route(ledger, event, ctx) -> Decision``. The router (:mod:`services.relay.router`) sends
+``decision.emits`` to the agencies' outbound topics and ``decision.quarantine`` to the quarantine topic,
+then stores ``decision.ledger`` in the ``ledger`` store; tests call it directly.
 
 The ledger keeps one record per handoff. A handoff is open while its agency has a current step under it;
 a step with ``starts_on: predecessor`` continues under the same handoff (tax determines, then confirms
@@ -19,6 +19,8 @@ cadastral form, which carries the taxpayer's full ID number and goes to tax only
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,7 +44,7 @@ from schemas.events import (
 from schemas.workcalendar import WorkingCalendar
 from schemas.workflows import Step, Workflow, WorkflowRegistry
 
-__all__ = ["Decision", "Emit", "HandoffRecord", "Ledger", "Quarantine", "RoutingContext", "route"]
+__all__ = ["Decision", "Emit", "HandoffRecord", "Ledger", "Quarantine", "RoutingContext", "fingerprint", "route"]
 
 ONE_STOP = "one-stop"
 _SEEN_LIMIT = 500
@@ -90,6 +92,7 @@ class Ledger(BaseModel):
     events: int = 0
     last_event_at: datetime | None = None
     seen: tuple[str, ...] = ()  # processed event ids (most recent last): duplicates are no-ops
+    prints: dict[str, str] = {}  # event id -> fingerprint of what it carried (ids the agencies sent)
 
     def open_handoffs(self) -> list[HandoffRecord]:
         return [h for h in self.handoffs.values() if h.status == "open"]
@@ -117,6 +120,7 @@ class Decision:
     emits: tuple[Emit, ...] = ()
     quarantine: Quarantine | None = None
     duplicate: bool = False
+    conflict: bool = False  # a duplicate id that carried something else: refused, the first one stands
 
     def generated(self, cause: Envelope[Any]) -> list[Envelope[Any]]:
         """Events the router wrote on an agency's behalf (handoffs it opened): they belong in the event
@@ -164,10 +168,18 @@ class _Work:
         return step.agency
 
 
+def fingerprint(event: Envelope[Any]) -> str:
+    """What makes a repeat the same event: who sent what about which dossier (not ``time``, which a task
+    endpoint stamps at each attempt)."""
+    data = event.data.model_dump_json() if hasattr(event.data, "model_dump_json") else json.dumps(event.data)
+    return hashlib.sha256(f"{event.source}\n{event.type}\n{event.subject}\n{data}".encode()).hexdigest()[:32]
+
+
 def route(ledger: Ledger | None, event: Envelope[Any], ctx: RoutingContext) -> Decision:
     """Decide what ``event`` does to the dossier whose ledger is ``ledger`` (None: not received yet)."""
     if ledger is not None and event.id in ledger.seen:
-        return Decision(ledger=ledger, duplicate=True)
+        known = ledger.prints.get(event.id)
+        return Decision(ledger=ledger, duplicate=True, conflict=known is not None and known != fingerprint(event))
     if isinstance(event, DossierReceived):
         return _receive(ledger, event, ctx)
     if ledger is None:
@@ -221,6 +233,7 @@ def _receive(ledger: Ledger | None, event: DossierReceived, ctx: RoutingContext)
         events=1,
         last_event_at=event.time,
         seen=(event.id,),
+        prints={event.id: fingerprint(event)},
     )
     return Decision(ledger=fresh)
 
@@ -242,6 +255,7 @@ def _finish(work: _Work) -> Ledger:
         status = "closed"
     if isinstance(event, DossierRefused):
         status = "closed"
+    seen = (*ledger.seen, event.id, *_generated_ids(work))[-_SEEN_LIMIT:]
     return ledger.model_copy(
         update={
             "handoffs": work.handoffs,
@@ -252,9 +266,15 @@ def _finish(work: _Work) -> Ledger:
             "last_event_at": event.time,
             "bounces": ledger.bounces + (1 if isinstance(event, HandoffReturned) else 0),
             "supplements": ledger.supplements + (1 if event.type == "vn.lienthong.supplement.requested" else 0),
-            "seen": (*ledger.seen, event.id, *_generated_ids(work))[-_SEEN_LIMIT:],
+            "seen": seen,
+            "prints": _prints(ledger.prints, event, seen),
         }
     )
+
+
+def _prints(prints: dict[str, str], event: Envelope[Any], seen: tuple[str, ...]) -> dict[str, str]:
+    kept = set(seen)
+    return {**{k: v for k, v in prints.items() if k in kept}, event.id: fingerprint(event)}
 
 
 def _generated_ids(work: _Work) -> list[str]:

@@ -1,23 +1,32 @@
-"""The relay's Kafka surface: its topics and the ``dossiers`` table (the handoff ledger).
+"""The relay's Kafka surface: topic names (from ``deploy/topics.yaml``, with the deployment's prefix).
 
-Every topic here is declared in ``deploy/topics.yaml``; records are raw bytes (structured-mode CloudEvents,
-or dead-letter JSON) so a record that fails to decode reaches our code instead of crashing the agent.
+Records are raw bytes (structured-mode CloudEvents, or dead-letter and receipt JSON), keyed by the dossier
+code, so every record of one dossier lands in the same partition of every topic.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import faust
 
 from services.ops.topics import topic_name
 
-__all__ = ["DEADLETTER", "EVENTS", "QUARANTINE", "RelayTopics", "make_topics", "prefixed"]
+__all__ = [
+    "DEADLETTER",
+    "EVENTS",
+    "LEDGER",
+    "NONCES",
+    "QUARANTINE",
+    "RECEIPTS",
+    "RelayTopics",
+    "make_topics",
+    "prefixed",
+]
 
 EVENTS = "lienthong.events"
 QUARANTINE = "lienthong.quarantine"
 DEADLETTER = "lienthong.deadletter"
+RECEIPTS = "lienthong.receipts"
+NONCES = "lienthong.nonces"
 LEDGER = "lienthong.dossiers"
 OUTBOUND = "lienthong.outbound.{agency}"
 
@@ -29,38 +38,26 @@ def prefixed(name: str, prefix: str) -> str:
 
 @dataclass(frozen=True)
 class RelayTopics:
-    events: Any
-    quarantine: Any
-    deadletter: Any
-    outbound: dict[str, Any]
-    dossiers: Any  # faust Table: dossier code (bytes) -> Ledger JSON (bytes)
+    events: str
+    quarantine: str
+    deadletter: str
+    receipts: str
+    nonces: str
+    ledger: str
+    outbound: dict[str, str]  # agency -> its outbound topic
+
+    def agency_of(self, topic: str) -> str | None:
+        """The agency whose outbound topic ``topic`` is (None for any other topic)."""
+        return next((agency for agency, name in self.outbound.items() if name == topic), None)
 
 
-def _raw(app: faust.App, name: str) -> Any:
-    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-
-
-def make_topics(app: faust.App, agencies: list[str], prefix: str = "lienthong", partitions: int = 6) -> RelayTopics:
-    dossiers = app.Table(
-        "dossiers",
-        key_type=bytes,
-        value_type=bytes,
-        partitions=partitions,
-        changelog_topic=app.topic(
-            prefixed(LEDGER, prefix),
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=partitions,
-            compacting=True,
-            deleting=False,
-        ),
-    )
+def make_topics(agencies: list[str], prefix: str = "lienthong") -> RelayTopics:
     return RelayTopics(
-        events=_raw(app, prefixed(EVENTS, prefix)),
-        quarantine=_raw(app, prefixed(QUARANTINE, prefix)),
-        deadletter=_raw(app, prefixed(DEADLETTER, prefix)),
-        outbound={a: _raw(app, prefixed(topic_name(OUTBOUND, a), prefix)) for a in agencies},
-        dossiers=dossiers,
+        events=prefixed(EVENTS, prefix),
+        quarantine=prefixed(QUARANTINE, prefix),
+        deadletter=prefixed(DEADLETTER, prefix),
+        receipts=prefixed(RECEIPTS, prefix),
+        nonces=prefixed(NONCES, prefix),
+        ledger=prefixed(LEDGER, prefix),
+        outbound={a: prefixed(topic_name(OUTBOUND, a), prefix) for a in agencies},
     )

@@ -1,11 +1,12 @@
-"""The ingress HTTP API served by the worker (faust web views on aiohttp).
+"""The ingress HTTP API served by the worker.
 
     POST /v1/events                                           a CloudEvent (structured JSON)
     POST /v1/dossiers/{code}/handoffs/{handoff_id}/{action}   task-shaped: accept, return, verification, ...
     GET  /v1/dossiers/{code}                                  liaison state and open handoffs
     GET  /openapi.json                                        this API (/healthz, /readyz: every worker)
 
-202 means durable: the answer is sent only after Kafka acknowledged the write (acks=all).
+202 means durable and routed: the answer is sent only after Kafka acknowledged the write (acks=all) and the
+router recorded the event in the dossier's ledger (see :mod:`services.relay.publish`).
 """
 
 from __future__ import annotations
@@ -14,17 +15,12 @@ import json
 import logging
 from typing import Any
 
-import faust
-from aiohttp.web import Request
-from faust.web import Request as FaustRequest
-from faust.web import Response, View
-
 from schemas.agencies import default_agencies
 from services.relay.ingress import MAX_BODY, Answer, Ingress, load_json, problem
 from services.relay.openapi import TASKS, openapi_document
 from services.relay.publish import Publisher
 from services.relay.routing import Ledger
-from services.relay.topics import RelayTopics
+from services.web import Request, Response, View, Web
 
 __all__ = ["install_views"]
 
@@ -39,7 +35,7 @@ def _respond(view: View, answer: Answer) -> Response:
 
 
 def _ledger_view(ledger: Ledger, agency: str) -> dict[str, Any]:
-    body: dict[str, Any] = json.loads(ledger.model_dump_json(exclude={"seen"}))
+    body: dict[str, Any] = json.loads(ledger.model_dump_json(exclude={"seen", "prints"}))
     body["open_handoffs"] = [h for h in body["handoffs"].values() if h["status"] == "open" and not h["internal"]]
     if default_agencies().kind_of(agency) not in ("one-stop", "office"):
         body["handoffs"] = {k: h for k, h in body["handoffs"].items() if agency in (h["from_agency"], h["to_agency"])}
@@ -47,9 +43,7 @@ def _ledger_view(ledger: Ledger, agency: str) -> dict[str, Any]:
     return body
 
 
-def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None:
-    publish = Publisher(topics, ingress)
-
+def install_views(app: Web, ingress: Ingress, publish: Publisher) -> None:
     async def read_body(request: Request) -> bytes | Answer:
         refused = ingress.check_body(request.headers.get("Content-Type"), request.content_length)
         if refused is not None:
@@ -65,10 +59,10 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
         return b"".join(chunks)
 
     async def accept(request: Request, raw: bytes | dict[str, Any], body: bytes) -> Answer:
-        agency = ingress.authenticate(request.method, request.path_qs, request.headers, body)
+        agency = await ingress.authenticate(request.method, request.path_qs, request.headers, body)
         if isinstance(agency, Answer):
             return agency
-        event, refusal = ingress.decide(agency, raw)
+        event, refusal = await ingress.decide(agency, raw)
         if refusal is not None:
             return refusal
         return await publish(event)
@@ -98,7 +92,7 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
             body = await read_body(request)
             if isinstance(body, Answer):
                 return _respond(self, body)
-            agency = ingress.authenticate(request.method, request.path_qs, request.headers, body)
+            agency = await ingress.authenticate(request.method, request.path_qs, request.headers, body)
             if isinstance(agency, Answer):
                 return _respond(self, agency)
             try:
@@ -118,16 +112,16 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
                 en, vi = "the body names another handoff than the path", "Nội dung ghi phiếu chuyển khác đường dẫn."
                 return _respond(self, problem(422, "invalid_event", en, vi, [field]))
             raw = Ingress.envelope(agency, code, event_type, data, request.headers.get("Idempotency-Key"))
-            event, refusal = ingress.decide(agency, raw)
+            event, refusal = await ingress.decide(agency, raw)
             return _respond(self, refusal if refusal is not None else await publish(event))
 
     @app.page("/v1/dossiers/{code}")
     class Dossier(View):
         async def get(self, request: Request, code: str) -> Response:
-            agency = ingress.authenticate(request.method, request.path_qs, request.headers, b"")
+            agency = await ingress.authenticate(request.method, request.path_qs, request.headers, b"")
             if isinstance(agency, Answer):
                 return _respond(self, agency)
-            ledger = ingress.ledger_of(code)
+            ledger = ingress.ledgers.get(code) or await ingress.ledgers.fresh(code)
             visible = ledger is not None and (
                 default_agencies().kind_of(agency) in ("one-stop", "office")
                 or any(agency in (h.from_agency, h.to_agency) for h in ledger.handoffs.values())
@@ -140,5 +134,5 @@ def install_views(app: faust.App, topics: RelayTopics, ingress: Ingress) -> None
             return self.json(_ledger_view(ledger, agency))
 
     @app.page("/openapi.json")
-    async def openapi(view: View, request: FaustRequest) -> Response:
+    async def openapi(view: View, request: Request) -> Response:
         return view.json(openapi_document())

@@ -1,13 +1,13 @@
 """The stalled-handoff watchdog: deadlines, alerts, apology notices, the late-dossier report.
 
-It reads the event log the router reads, keeps every dossier's SLA clocks (``schemas.tracking``) in a
-RocksDB table, and a time-sorted deadline index beside it; a timer reads the index up to "now" and the
-alert rules (``rules.yaml``) decide what fires. Alerts go to ``<prefix>.alerts`` (and a webhook, email);
+It reads the event log after the router, keeps every dossier's SLA clocks (``schemas.tracking``) in a
+store (RocksDB and a changelog), and a time-sorted deadline index beside it; a timer reads the index up to
+"now" and the alert rules (``rules.yaml``) decide what fires. Alerts go to ``<prefix>.alerts`` (and a webhook, email);
 apology notices to ``<prefix>.notices`` (and the one-stop-shop); the late report is served per month.
 
 Usage (from the composition root)::
 
-    install_watchdog(app, settings, relay)
+    install_watchdog(worker, settings, log, relay)
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from services.watchdog.engine import Outbox, Watchdog, WatchdogCounters
 from services.watchdog.rules import RulesError, RuleSet, load_rules
 
 if TYPE_CHECKING:
-    import faust
-
+    from services.app import EventLog
     from services.relay import Relay
     from services.settings import Settings
+    from services.stream.worker import Worker
 
 __all__ = [
     "Clock",
@@ -40,12 +40,13 @@ __all__ = [
 ]
 
 
-def install_watchdog(app: faust.App, settings: Settings, relay: Relay) -> Watchdog:
-    """Register the watchdog's tables, agents, timer and views on ``app``; returns its engine."""
-    from services.watchdog.agents import install_agents
+def install_watchdog(worker: Worker, settings: Settings, log: EventLog, relay: Relay) -> Watchdog:
+    """The watchdog's stores, its flow on the event log, its timer, the delivery of what it raises, its views."""
+    from schemas.agencies import default_agencies
+    from services.stream.processor import Processor
+    from services.watchdog.flow import Notifier, WatchdogFlow
     from services.watchdog.notifiers import ContactsError, EmailNotifier, load_contacts, webhook_endpoint
-    from services.watchdog.store import TableStorage
-    from services.watchdog.tables import make_tables
+    from services.watchdog.tables import make_topics
     from services.watchdog.views import install_views
 
     try:
@@ -54,18 +55,38 @@ def install_watchdog(app: faust.App, settings: Settings, relay: Relay) -> Watchd
     except (RulesError, ContactsError) as exc:
         raise SettingsError(str(exc)) from None
     clock = clock_from_settings(settings)
-    topics = make_tables(app, settings.topic_prefix)
-    index = TableStorage(app, topics.index)
+    topics = make_topics(settings.topic_prefix)
+    states = worker.store("watchdog_state", topics.states)
+    index = worker.store("watchdog_index", topics.index)
+    late = worker.store("watchdog_late", topics.late)
+    notices = worker.store("watchdog_notices", topics.notice_table)
     engine = Watchdog(
         relay.ctx,
         rules,
         clock,
-        states=TableStorage(app, topics.states),
+        states=states,
         index=index,
-        late=TableStorage(app, topics.late),
-        notices=TableStorage(app, topics.notice_table),
+        late=late,
+        notices=notices,
         digest_at=time(settings.digest_hour, settings.digest_minute),
     )
+    stores = [states, index, late, notices]
+    flow = WatchdogFlow(
+        engine,
+        stores,
+        worker.producer,
+        topics.alerts,
+        topics.notices,
+        relay.topics,
+        log.locks,
+        owned=log.owned,
+        ready=lambda: worker.started.is_set() and log.processor.ready,
+    )
+    log.pipeline.flows.append(flow)
+    log.pipeline.stores.extend(stores)
+    log.pipeline.on_revoked.append(flow.revoked)
+    worker.timer(settings.watchdog_tick_s, "watchdog.tick")(flow.tick)
+
     webhook = None
     if settings.alert_webhook_url is not None and settings.alert_webhook_secret is not None:
         webhook = webhook_endpoint(
@@ -84,17 +105,29 @@ def install_watchdog(app: faust.App, settings: Settings, relay: Relay) -> Watchd
             username=settings.smtp_username,
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
         )
-    install_agents(
-        app,
-        relay.topics,
-        topics,
-        engine,
-        index,
-        settings.watchdog_tick_s,
-        relay.endpoints,
-        webhook,
-        email,
-        contacts,
+    agencies = default_agencies()
+    one_stops = {
+        e.agency: e
+        for e in relay.endpoints
+        if e.kind != "pull" and e.agency in agencies and agencies.kind_of(e.agency) == "one-stop"
+    }
+    notifier = Notifier(
+        engine, worker.producer, relay.topics, topics.alerts, topics.notices, webhook, email, contacts, one_stops
     )
-    install_views(app, relay.ingress, engine, index)
+    if notifier.topics:
+        worker.on_start(notifier.open)
+        worker.on_stop(notifier.close)
+        worker.add(
+            Processor(
+                "notify",
+                worker.kafka,
+                group=f"{settings.app_id}.notify",
+                topics=notifier.topics,
+                handler=notifier,
+                instance_id=settings.instance,
+                session_timeout_ms=int(settings.session_timeout_s * 1000),
+                max_records=50,
+            )
+        )
+    install_views(worker.web, relay.ingress, engine, states)
     return engine

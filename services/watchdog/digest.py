@@ -84,7 +84,7 @@ def digest_document(items: list[NearDue], now: datetime, agency: str | None = No
     day = f"{now:%Y-%m-%d}"
     return {
         "specversion": "1.0",
-        "id": f"digest-{day}-{now:%H%M%S}",
+        "id": f"digest-{day}",
         "source": "urn:lienthong:watchdog",
         "type": DIGEST_TYPE,
         "subject": f"digest-{day}",

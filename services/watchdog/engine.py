@@ -46,10 +46,11 @@ from services.watchdog.rules import RuleSet
 from services.watchdog.state import Pending, WatchState, advance, workflow_of
 from services.watchdog.store import Storage, epoch_ms, index_bound, index_key, key_at, parse_index_key
 
-__all__ = ["Outbox", "Watchdog", "WatchdogCounters"]
+__all__ = ["DIGEST_PARTITION", "Outbox", "Watchdog", "WatchdogCounters"]
 
 log = logging.getLogger(__name__)
 _DIGEST_MARK = b"~digest|"
+DIGEST_PARTITION = 0  # the day's digest is marked sent here; its owner sends it (one digest for the city)
 
 
 def _digest_mark(local: datetime) -> bytes:
@@ -279,33 +280,30 @@ class Watchdog:
                     items.extend(near_due(state, workflow_of(state, self.ctx), self.rules, now, cal))
         return items
 
+    def digest_due(self, now: datetime) -> bool:
+        """From the configured hour on (Asia/Ho_Chi_Minh), until today's digest is marked sent."""
+        local = now.astimezone(self.calendar.tz)
+        return local.time() >= self.digest_at and self.index.get(DIGEST_PARTITION, _digest_mark(local)) is None
+
     def maybe_digest(
         self, partitions: list[int], now: datetime | None = None, mark: bool = True
     ) -> dict[str, Any] | None:
-        """Today's digest, once per day per partition, from the configured hour on (Asia/Ho_Chi_Minh).
+        """Today's digest of ``partitions`` (all of them: one digest for the city), once per day.
 
-        ``mark`` False leaves the partitions unmarked until :meth:`mark_digest`, called once the digest is
-        acknowledged: a worker stopping in between sends it after its restart rather than never."""
+        ``mark`` False leaves the day unmarked until :meth:`mark_digest`, called once the digest is
+        acknowledged: a worker stopping in between sends it after its restart (the same id) rather than never."""
         now = now or self.now()
-        local = now.astimezone(self.calendar.tz)
-        if local.time() < self.digest_at:
+        if not self.digest_due(now):
             return None
-        todo = self._undigested(partitions, local)
-        if not todo:
-            return None
-        document = digest_document(self.near_due(todo, now), local)
+        document = digest_document(self.near_due(partitions, now), now.astimezone(self.calendar.tz))
         if mark:
-            self.mark_digest(todo, now)
+            self.mark_digest(now)
         self.counters.digests += 1
         return document
 
-    def mark_digest(self, partitions: list[int], now: datetime) -> None:
+    def mark_digest(self, now: datetime) -> None:
         local = now.astimezone(self.calendar.tz)
-        for p in self._undigested(partitions, local):
-            self.index.put(p, _digest_mark(local), now.isoformat().encode())
-
-    def _undigested(self, partitions: list[int], local: datetime) -> list[int]:
-        return [p for p in partitions if self.index.get(p, _digest_mark(local)) is None]
+        self.index.put(DIGEST_PARTITION, _digest_mark(local), now.isoformat().encode())
 
     def late_entries(self, month: str, partitions: list[int], now: datetime) -> list[LateEntry]:
         """The month's late dossiers, recomputed at ``now`` (the stored row when the state is gone)."""

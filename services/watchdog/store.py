@@ -1,12 +1,10 @@
 """Partition-addressed key-value storage for the watchdog's tables, and the deadline index's keys.
 
-The watchdog writes its tables both from its agent (an event of partition *p*) and from its timer, which
-runs outside any stream; faust only lets a stream write a table. :class:`TableStorage` therefore writes a
-faust table's RocksDB store and its changelog for an explicit partition, exactly as ``table[key] = value``
-does inside a stream, so every row of a dossier stays in the dossier's partition (co-partitioned with
-``<prefix>.events``) and is restored from the changelog on restart. RocksDB keeps keys sorted, which
-makes the deadline index a range scan (:meth:`Storage.scan`). :class:`MemoryStorage` is the same
-contract in memory, for tests and benchmarks.
+The watchdog writes its tables both from the event log (an event of partition *p*) and from its timer,
+always in the dossier's partition (co-partitioned with ``<prefix>.events``). In the worker the tables are
+:class:`services.stream.store.Store` instances (RocksDB, a compacted changelog, a copy of every partition
+on every worker); RocksDB keeps keys sorted, which makes the deadline index a range scan
+(:meth:`Storage.scan`). :class:`MemoryStorage` is the same contract in memory, for tests and benchmarks.
 
 Deadline index keys: ``b"%015d|%s" % (unix milliseconds, dossier code)``, sorted by time; meta keys start
 with ``~`` and sort after every instant.
@@ -23,12 +21,11 @@ import bisect
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 __all__ = [
     "MemoryStorage",
     "Storage",
-    "TableStorage",
     "epoch_ms",
     "index_bound",
     "index_key",
@@ -107,53 +104,3 @@ class MemoryStorage:
 
     def __len__(self) -> int:
         return sum(len(rows) for rows in self._rows.values())
-
-
-class TableStorage:
-    """:class:`Storage` over a faust table with the RocksDB store (``rocksdict``), bytes keys and values.
-
-    Writes go to the partition's RocksDB database and to the table's changelog for that partition
-    (faust's own ``send_changelog``, so its offset bookkeeping and recovery apply unchanged). Reads and
-    scans only touch partitions this worker is active for.
-    """
-
-    def __init__(self, app: Any, table: Any) -> None:
-        self.app = app
-        self.table = table
-
-    @property
-    def _store(self) -> Any:
-        return self.table.data
-
-    def _db(self, partition: int) -> Any:
-        return self._store._db_for_partition(partition)
-
-    def get(self, partition: int, key: bytes) -> bytes | None:
-        value = self._db(partition).get(key)
-        return bytes(value) if value is not None else None
-
-    def put(self, partition: int, key: bytes, value: bytes) -> None:
-        self._db(partition).put(key, value)
-        self._store._key_index[key] = partition
-        self.table.send_changelog(partition, key, value, key_serializer="raw", value_serializer="raw")
-
-    def delete(self, partition: int, key: bytes) -> None:
-        self._db(partition).delete(key)
-        self.table.send_changelog(partition, key, None, key_serializer="raw", value_serializer="raw")
-
-    def scan(self, partition: int, lo: bytes, hi: bytes, limit: int) -> list[tuple[bytes, bytes]]:
-        out: list[tuple[bytes, bytes]] = []
-        if limit <= 0:
-            return out
-        for key, value in self._db(partition).items(from_key=lo):
-            if key >= hi:
-                break
-            out.append((bytes(key), bytes(value)))
-            if len(out) >= limit:
-                break
-        return out
-
-    def partitions(self) -> list[int]:
-        """Partitions of the table this worker is active for (standbys excluded)."""
-        topic = self.table.changelog_topic.get_topic_name()
-        return sorted(tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic)

@@ -6,8 +6,8 @@
     GET /v1/watchdog/stats               counters (no personal data, no authentication)
 
 The one-stop-shop and the Office see everything; another agency sees what concerns it: its own
-notices, the late dossiers it delayed (only its own causes), its own near-due handoffs. Each worker
-answers from the partitions it holds.
+notices, the late dossiers it delayed (only its own causes), its own near-due handoffs. Every worker
+holds a copy of every partition, so each answers for the whole city.
 """
 
 from __future__ import annotations
@@ -16,17 +16,13 @@ import re
 from dataclasses import asdict
 from typing import Any
 
-import faust
-from aiohttp.web import Request
-from faust.web import Request as FaustRequest
-from faust.web import Response, View
-
 from schemas.agencies import default_agencies
 from services.relay.ingress import Answer, Ingress, problem
 from services.watchdog.digest import digest_document
 from services.watchdog.engine import Watchdog
 from services.watchdog.notices import render_notice
 from services.watchdog.store import Storage
+from services.web import Request, Response, View, Web
 
 __all__ = ["install_views"]
 
@@ -38,18 +34,18 @@ def _sees_all(agency: str) -> bool:
     return agency in default_agencies() and default_agencies().kind_of(agency) in _OVERSEERS
 
 
-def install_views(app: faust.App, ingress: Ingress, engine: Watchdog, storage: Storage) -> None:
+def install_views(app: Web, ingress: Ingress, engine: Watchdog, storage: Storage) -> None:
     def refuse(view: View, answer: Answer) -> Response:
         response: Response = view.json(answer.body, status=answer.status)
         return response
 
-    def caller(request: Request) -> str | Answer:
-        return ingress.authenticate(request.method, request.path_qs, request.headers, b"")
+    async def caller(request: Request) -> str | Answer:
+        return await ingress.authenticate(request.method, request.path_qs, request.headers, b"")
 
     @app.page("/v1/notices/{notice_id}")
     class NoticePage(View):
         async def get(self, request: Request, notice_id: str) -> Response:
-            agency = caller(request)
+            agency = await caller(request)
             if isinstance(agency, Answer):
                 return refuse(self, agency)
             notice = engine.notice(notice_id, storage.partitions())
@@ -67,7 +63,7 @@ def install_views(app: faust.App, ingress: Ingress, engine: Watchdog, storage: S
     @app.page("/v1/reports/late")
     class LateReport(View):
         async def get(self, request: Request) -> Response:
-            agency = caller(request)
+            agency = await caller(request)
             if isinstance(agency, Answer):
                 return refuse(self, agency)
             month = request.query.get("month", "")
@@ -82,7 +78,7 @@ def install_views(app: faust.App, ingress: Ingress, engine: Watchdog, storage: S
     @app.page("/v1/digest")
     class Digest(View):
         async def get(self, request: Request) -> Response:
-            agency = caller(request)
+            agency = await caller(request)
             if isinstance(agency, Answer):
                 return refuse(self, agency)
             now = engine.now()
@@ -92,7 +88,7 @@ def install_views(app: faust.App, ingress: Ingress, engine: Watchdog, storage: S
             )
 
     @app.page("/v1/watchdog/stats")
-    async def stats(view: View, request: FaustRequest) -> Response:
+    async def stats(view: View, request: Request) -> Response:
         body = asdict(engine.counters)
         body["rules_version"] = engine.rules.version
         body["now"] = engine.now().isoformat()

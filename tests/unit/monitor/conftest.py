@@ -13,8 +13,9 @@ import pytest
 from schemas import Envelope, default_calendar, default_workflows, new_event
 from services.monitor.service import Monitor
 from services.monitor.timeline import append, entry_of
-from services.relay.agents import RelayCounters
+from services.relay.router import RelayCounters
 from services.relay.routing import RoutingContext
+from services.stream.kafka import partition_of
 from services.watchdog import ManualClock, Watchdog, load_rules
 from services.watchdog.store import MemoryStorage
 
@@ -41,10 +42,10 @@ def vn(*args: int) -> datetime:
 
 @dataclass
 class World:
-    """A watchdog engine over memory tables, a timeline dict and the monitor reading both."""
+    """A watchdog engine over memory tables, a timeline table and the monitor reading both."""
 
     ctx: RoutingContext = field(default_factory=lambda: RoutingContext(default_workflows(), default_calendar()))
-    timeline: dict[bytes, bytes] = field(default_factory=dict)
+    timeline: MemoryStorage = field(default_factory=MemoryStorage)
     counters: RelayCounters = field(default_factory=RelayCounters)
 
     def __post_init__(self) -> None:
@@ -61,9 +62,10 @@ class World:
         after = self.engine.load(zlib.crc32(code.encode()) % 6, code)
         assert after is not None
         assert state is None or after != state, f"{kind} changed nothing"
-        updated = append(self.timeline.get(code.encode()), entry_of(event))
+        key = code.encode()
+        updated = append(self.timeline.get(partition_of(key, 6), key), entry_of(event))
         if updated is not None:
-            self.timeline[code.encode()] = updated
+            self.timeline.put(partition_of(key, 6), key, updated)
         for h in after.ledger.open_handoffs():
             self.handoffs[(code, h.step_id)] = h.handoff_id
         return event

@@ -74,11 +74,13 @@ def test_flows_choose_what_a_worker_runs(monkeypatch: pytest.MonkeyPatch) -> Non
         load_settings()
 
 
-def test_a_relay_only_worker_has_no_watchdog_agents() -> None:
+def test_a_relay_only_worker_runs_no_watchdog() -> None:
     from services.app import create_app
 
-    relay_only = create_app(load_settings(flows="relay"))
-    everything = create_app(load_settings())
-    assert "lienthong.router" in relay_only.agents
-    assert "lienthong.watchdog" not in relay_only.agents
-    assert "lienthong.watchdog" in everything.agents
+    def flows(worker: object) -> list[str]:
+        events = next(p for p in worker.processors if p.name == "events")  # type: ignore[attr-defined]
+        return [type(flow).__name__ for flow in events.handler.flows]
+
+    assert flows(create_app(load_settings(flows="relay"))) == ["Router"]
+    assert flows(create_app(load_settings(flows="watchdog,monitor"))) == ["WatchdogFlow", "TimelineFlow"]
+    assert flows(create_app(load_settings())) == ["Router", "WatchdogFlow", "TimelineFlow"]

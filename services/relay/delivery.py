@@ -1,0 +1,115 @@
+"""Delivery to the agencies' systems: the outbound topics' consumer (one consumer group for all agencies).
+
+Each partition of each agency's outbound topic is delivered in order by the agency's connector (retries and
+``Idempotency-Key`` inside); a record that cannot be delivered goes to the dead-letter topic with its
+reason. Either way a receipt (``delivered`` or ``dead-lettered``) is written, and the offset committed only
+once the receipt (and the letter) are acknowledged: a worker that stops in between delivers again, and the
+receiver drops the repeat by its ``Idempotency-Key``. Partitions are delivered side by side, so a slow or
+dead agency holds up nobody else.
+
+    delivery = Delivery(topics, producer, counters, connectors={"tax": connector, ...})
+    worker.add(Processor("delivery", kafka, group=f"{app_id}.deliver", topics=..., handler=delivery))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from connectors import DeliveryResult, OutboundEvent, PushConnector
+from schemas.errors import EventDecodeError, EventValidationError
+from schemas.events import parse_event
+from services.relay.deadletter import DeadLetter, failure_site
+from services.relay.receipts import Receipt
+from services.relay.router import RelayCounters
+from services.relay.topics import RelayTopics
+from services.stream.kafka import Producer
+
+__all__ = ["Delivery"]
+
+log = logging.getLogger(__name__)
+
+
+class Delivery:
+    def __init__(
+        self,
+        topics: RelayTopics,
+        producer: Producer,
+        counters: RelayCounters,
+        connectors: dict[str, PushConnector],
+    ) -> None:
+        self.topics = topics
+        self.producer = producer
+        self.counters = counters
+        self.connectors = connectors
+
+    @property
+    def outbound_topics(self) -> list[str]:
+        return [self.topics.outbound[agency] for agency in sorted(self.connectors)]
+
+    async def assigned(self, partitions: set[TopicPartition]) -> None:
+        return None
+
+    async def revoked(self, partitions: set[TopicPartition]) -> None:
+        return None
+
+    async def handle(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        agency = self.topics.agency_of(tp.topic)
+        if agency is None or agency not in self.connectors:
+            raise RuntimeError(f"no connector for {tp.topic}")  # cannot happen: only these topics are read
+        connector = self.connectors[agency]
+        acks = []
+        for record in records:
+            for topic, key, value in await self._deliver(connector, agency, record):
+                acks.append(await self.producer.send(topic, value, key=key))
+        await asyncio.gather(*acks)
+
+    async def _deliver(
+        self, connector: PushConnector, agency: str, record: ConsumerRecord[bytes, bytes]
+    ) -> list[tuple[str, bytes | None, bytes]]:
+        """Deliver one record; the records that say what became of it (a receipt, and a letter if it failed)."""
+        key, value = record.key, record.value or b""
+        outbound: OutboundEvent | None = None
+        result: DeliveryResult | None = None
+        try:
+            event = parse_event(value)
+        except (EventDecodeError, EventValidationError) as exc:
+            reason = f"undeliverable record: {exc}"[:500]
+        else:
+            outbound = OutboundEvent(event.id, agency, event.subject, event.type, value)
+            try:
+                result = await connector.deliver(outbound)
+            except Exception as exc:  # noqa: BLE001 - a connector bug dead-letters the record, never stops the rest
+                reason = f"connector failed: {failure_site(exc)}"
+            else:
+                self.counters.delivery_attempts[agency] = (
+                    self.counters.delivery_attempts.get(agency, 0) + result.attempts
+                )
+                reason = result.error or "delivery failed"
+        event_id = outbound.event_id if outbound is not None else None
+        receipt = Receipt("delivered", record.topic, record.partition, record.offset, event_id)
+        if result is not None and result.ok:
+            self.counters.delivered[agency] = self.counters.delivered.get(agency, 0) + 1
+            return [(self.topics.receipts, key, receipt.to_json())]
+        self.counters.dead_lettered[agency] = self.counters.dead_lettered.get(agency, 0) + 1
+        log.warning("dead-lettered delivery to %s of %s", agency, outbound.event_id if outbound else record.offset)
+        letter = DeadLetter.build(
+            kind="delivery",
+            source_topic=record.topic,
+            payload=value,
+            event_id=outbound.event_id if outbound else None,
+            event_type=outbound.event_type if outbound else None,
+            agency=agency,
+            status=result.status if result else None,
+            attempts=result.attempts if result else 0,
+            permanent=result.permanent if result else True,
+            reason_en=reason,
+            reason_vi=f"Không chuyển được sự kiện tới {agency}: {reason}",
+            source_partition=record.partition,
+            source_offset=record.offset,
+        )
+        dead = Receipt("dead-lettered", record.topic, record.partition, record.offset, receipt.event_id, agency)
+        return [(self.topics.deadletter, key, letter.to_json()), (self.topics.receipts, key, dead.to_json())]

@@ -1,0 +1,180 @@
+"""The fault suite's tools: steady load through the signed ingress, and an independent account of every
+record, read back from Kafka and from what the simulated agencies received.
+
+    load = Load(stack, dossiers=120, per_second=6)
+    task = load.start()
+    ...                       # kill, restart, add workers
+    await task
+    await settle(stack, load.codes)
+    account = await take_account(stack)
+    assert account.lost_events == [] and account.lost_outbound == []
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from schemas.events import TZ
+from simulators.factory import FIRST_CERTIFICATE, LAND_TRANSFER, dossier_code, dossier_received, handoff_requested
+from simulators.stack import Stack
+
+
+@dataclass
+class Load:
+    """The one-stop-shop opening ``dossiers`` dossiers at ``per_second``; the agencies answer by themselves."""
+
+    stack: Stack
+    dossiers: int
+    per_second: float
+    seed: int = 7
+    codes: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def start(self) -> asyncio.Task[None]:
+        return asyncio.ensure_future(self._play())
+
+    async def _play(self) -> None:
+        from schemas.workflows import load_workflows
+
+        rng = random.Random(self.seed)
+        one_stop = self.stack.agencies["one-stop"]
+        base = rng.randrange(10_000)
+        started = time.monotonic()
+        for i in range(self.dossiers):
+            procedure = rng.choice([LAND_TRANSFER, LAND_TRANSFER, FIRST_CERTIFICATE])
+            now = datetime.now(TZ)
+            code = dossier_code((base + i) % 10_000, now) + f"-{self.stack.prefix[-4:]}"
+            received = dossier_received(code, procedure, now, rng)
+            version = load_workflows().in_force(procedure, now).version
+            handoff = handoff_requested(
+                received, "land-check", "land-registry", workflow_version=version, handoff_id=f"{code}-land-check"
+            )
+            ok = True
+            for event in (received, handoff):
+                response = await one_stop.post_event(event)
+                if response.status_code != 202:
+                    self.refused.append(f"{event.type} {code}: {response.status_code} {response.text[:200]}")
+                    ok = False
+                    break
+            if ok:
+                self.codes.append(code)
+            delay = started + (i + 1) / self.per_second - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+
+def read_topic(bootstrap: str, topic: str) -> list[Any]:
+    """Every record of ``topic`` (all partitions, from the start), without a consumer group."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False)
+    try:
+        parts = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        out: list[Any] = []
+        remaining = {tp for tp in tps if ends[tp] > consumer.position(tp)}
+        deadline = time.monotonic() + 60
+        while remaining and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=1000).items():
+                out.extend(records)
+                if consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+        return out
+    finally:
+        consumer.close()
+
+
+def _event_id(raw: bytes | None) -> str | None:
+    try:
+        doc = json.loads(raw or b"")
+    except ValueError:
+        return None
+    return str(doc["id"]) if isinstance(doc, dict) and "id" in doc else None
+
+
+@dataclass
+class Account:
+    events: int = 0
+    outbound: int = 0
+    lost_events: list[str] = field(default_factory=list)  # "p:o id"
+    lost_outbound: list[str] = field(default_factory=list)  # "topic p:o id"
+    duplicates: int = 0  # deliveries a receiver dropped as a repeat (allowed: at least once)
+    quarantined: int = 0
+    dead_lettered: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"events={self.events} outbound={self.outbound} lost_events={len(self.lost_events)} "
+            f"lost_outbound={len(self.lost_outbound)} duplicates={self.duplicates} "
+            f"quarantined={self.quarantined} dead_lettered={self.dead_lettered}"
+        )
+
+
+async def take_account(stack: Stack) -> Account:
+    return await asyncio.to_thread(_account, stack)
+
+
+def _account(stack: Stack) -> Account:
+    bootstrap = stack.bootstrap
+    account = Account()
+    seen: set[str] = set()
+    latest: dict[bytes, bytes | None] = {}
+    for rec in read_topic(bootstrap, stack.topic("dossiers")):
+        latest[rec.key] = rec.value
+    for value in latest.values():
+        if value:
+            seen.update(json.loads(value).get("seen", []))
+    quarantined: set[str] = set()
+    for rec in read_topic(bootstrap, stack.topic("quarantine")):
+        account.quarantined += 1
+        letter = json.loads(rec.value)
+        if letter.get("event_id"):
+            quarantined.add(letter["event_id"])
+    for rec in read_topic(bootstrap, stack.topic("events")):
+        account.events += 1
+        event_id = _event_id(rec.value)
+        if event_id is None or (event_id not in seen and event_id not in quarantined):
+            account.lost_events.append(f"{rec.partition}:{rec.offset} {event_id}")
+    dead: set[tuple[str, str]] = set()
+    for rec in read_topic(bootstrap, stack.topic("deadletter")):
+        account.dead_lettered += 1
+        letter = json.loads(rec.value)
+        dead.add((str(letter.get("agency")), str(letter.get("event_id"))))
+    for code, agency in stack.agencies.items():
+        received = {r.event_id for r in agency.received}
+        account.duplicates += len(agency.repeats)
+        topic = stack.topic(f"outbound.{code}")
+        for rec in read_topic(bootstrap, topic):
+            account.outbound += 1
+            event_id = _event_id(rec.value)
+            if event_id in received or (code, str(event_id)) in dead:
+                continue
+            account.lost_outbound.append(f"{topic} {rec.partition}:{rec.offset} {event_id}")
+    return account
+
+
+async def settle(stack: Stack, codes: list[str], timeout_s: float = 120.0) -> int:
+    """Wait until every dossier in ``codes`` is closed (or ``timeout_s``); the number still open."""
+    deadline = time.monotonic() + timeout_s
+    open_ = list(codes)
+    while open_ and time.monotonic() < deadline:
+        still = []
+        for code in open_:
+            response = await stack.agencies["office"].request("GET", f"/v1/dossiers/{code}")
+            if response.status_code != 200 or response.json().get("status") != "closed":
+                still.append(code)
+        open_ = still
+        if open_:
+            await asyncio.sleep(2)
+    return len(open_)
