@@ -160,12 +160,14 @@ def cmd_agency(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
-    from services.relay.deadletter import read_letters, redrive
-    from services.relay.topics import DEADLETTER, QUARANTINE, prefixed
+    from services.relay.deadletter import read_letters, redrive, redriven
+    from services.relay.topics import DEADLETTER, QUARANTINE, RECEIPTS, prefixed
 
     topic = prefixed(QUARANTINE if args.quarantine else DEADLETTER, settings.topic_prefix)
+    receipts = prefixed(RECEIPTS, settings.topic_prefix)
     try:
         letters = read_letters(settings.bootstrap_servers, topic)
+        marks = redriven(settings.bootstrap_servers, receipts)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
         raise CliError(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
     if args.action == "list":
@@ -174,9 +176,17 @@ def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
         for letter in letters:
             r = letter.record
             what = f"{r.event_type or '?'} {r.event_id or ''}".strip()
-            print(f"{letter.ref:10} {r.failed_at[:19]}  {r.agency or '-':16} {what}  {r.reason_en[:80]}")
+            again = marks.get((letter.topic, letter.partition, letter.offset))
+            state = f"redriven {again[:19]}" if again else "waiting"
+            print(f"{letter.ref:10} {r.failed_at[:19]}Z  {state:28} {r.agency or '-':16} {what}  {r.reason_en[:80]}")
         return 0
-    chosen = letters if args.all else [letter for letter in letters if letter.ref in args.refs]
+    if args.action == "redrive" and args.all and not args.again:
+        chosen = [x for x in letters if (x.topic, x.partition, x.offset) not in marks]
+        if not chosen:
+            print(f"nothing to redrive: every letter of {topic} was redriven already (--again to do it again)")
+            return 0
+    else:
+        chosen = letters if args.all else [letter for letter in letters if letter.ref in args.refs]
     missing = set(args.refs) - {letter.ref for letter in chosen}
     if missing or not chosen:
         raise CliError(f"no record {', '.join(sorted(missing)) or '(give a partition:offset or --all)'} in {topic}")
@@ -193,9 +203,51 @@ def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
             print(json.dumps({"ref": letter.ref, **body}, ensure_ascii=False, indent=2))
         return 0
     for letter in chosen:
-        redrive(settings.bootstrap_servers, letter)
+        redrive(settings.bootstrap_servers, letter, receipts)
         print(f"redriven {letter.ref} -> {letter.record.source_topic}")
     return 0
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from services.ops.audit import audit, repair
+
+    def progress(line: str) -> None:
+        print(f"  … {line}", file=sys.stderr, flush=True)
+
+    try:
+        report = audit(settings, grace_s=args.grace, progress=None if args.json else progress)
+    except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
+        raise CliError(f"cannot audit at {settings.bootstrap_servers}: {type(exc).__name__}: {exc}") from None
+    summary = report.summary()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print("Kiểm toán / audit")
+        print(f"  sự kiện / events               {report.events}  (chờ xử lý / pending {report.events_pending})")
+        print(f"  sự kiện mất / events lost      {len(report.events_lost)}")
+        print(f"  xử lý lặp / routed again       {report.events_repeated}")
+        print(f"  bản ghi gửi đi / outbound      {report.outbound}  (chờ gửi / pending {report.outbound_pending})")
+        print(f"  gửi đi mất / outbound lost     {len(report.outbound_lost)}")
+        print(f"  gửi lặp / redelivered          {report.redelivered}")
+        print(f"  hồ sơ kiểm cảnh báo / dossiers checked for alerts  {report.alerts_checked}")
+        print(f"  cảnh báo đến hạn chưa phát / alerts due, not raised  {len(report.alerts_missing)}")
+        print(f"  cảnh báo chưa gửi / alerts raised, not sent          {len(report.alerts_unsent)}")
+        for missing in [*report.events_lost, *report.outbound_lost][:20]:
+            print(f"  ! {missing.ref} {missing.event_id or ''}")
+        for alert in [*report.alerts_missing, *report.alerts_unsent][:20]:
+            print(f"  ! alert {alert.dossier} {alert.key or alert.alert_id} (due {alert.due_at or '?'})")
+    if report.ok:
+        if not args.json:
+            print("lienthong: nothing lost / không mất gì")
+        return 0
+    if args.repair:
+        written = repair(settings, report)
+        print(f"lienthong: {written} record(s) written again (receivers drop repeats); run the audit again")
+        return 0
+    print("lienthong: records are missing; `lienthong audit --repair` writes them again", file=sys.stderr)
+    return 1
 
 
 def cmd_schemas(settings: Settings, args: argparse.Namespace) -> int:
@@ -241,7 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.add_argument("refs", nargs="*", help="partition:offset of the records (from `list`)")
     dlq.add_argument("--all", action="store_true", help="every record")
     dlq.add_argument("--quarantine", action="store_true", help="the quarantine topic instead")
+    dlq.add_argument("--again", action="store_true", help="with --all: also the letters redriven before")
     dlq.set_defaults(func=cmd_dlq)
+
+    audit = sub.add_parser("audit", help="prove from Kafka that nothing accepted was lost (exit 1 if something was)")
+    audit.add_argument("--repair", action="store_true", help="write again what was missed (idempotent)")
+    audit.add_argument("--json", action="store_true", help="the report as JSON")
+    audit.add_argument("--grace", type=float, default=120.0, help="seconds an alert may take to be raised")
+    audit.set_defaults(func=cmd_audit)
 
     schemas = sub.add_parser("schemas", help="JSON Schemas for agency integrators")
     schemas.add_argument("action", choices=["generate"])

@@ -24,6 +24,8 @@ from typing import Any
 from aiohttp import web
 from pydantic_core import to_jsonable_python
 
+from services.failures import failure_site
+
 __all__ = ["Request", "Response", "View", "Web"]
 
 log = logging.getLogger(__name__)
@@ -144,7 +146,5 @@ async def _errors(request: Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException:
         raise
     except Exception as exc:  # noqa: BLE001 - never a traceback to the caller; the log names the failure site
-        from services.relay.deadletter import failure_site
-
         log.error("%s %s failed: %s", request.method, request.path, failure_site(exc))
         return problem_response(500, "internal_error", "internal error", "Lỗi hệ thống; vui lòng thử lại sau.")

@@ -322,6 +322,18 @@ class LocalCluster:
             _reap(pid)
         return [pid for pid, _ in stopped]
 
+    def kill(self, node_id: int) -> bool:
+        """``kill -9`` one node, as a crash would (``up`` starts it again with its data); True if it ran."""
+        pid, started = self._pids().get(node_id, (0, None))
+        if not pid or not _alive(pid, started):
+            return False
+        os.kill(pid, signal.SIGKILL)
+        while _alive(pid, started):
+            time.sleep(0.05)
+        _reap(pid)
+        (self.node_dir(node_id) / "kafka.pid").unlink(missing_ok=True)
+        return True
+
     def reset(self) -> None:
         """Stop the brokers and delete their data (never touches anything outside ``base_dir``)."""
         self.down()

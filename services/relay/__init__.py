@@ -99,9 +99,9 @@ def install_relay(
         topics,
         log.partitions,
         settings.ingress_timeout_s,
-        routing=lambda: worker.broker_ok and worker.started.is_set() and not log.processor.rebalancing,
+        routing=lambda: worker.ready,
     )
-    install_views(worker.web, ingress, publish)
+    install_views(worker.web, ingress, publish, lambda: worker.ready)
     install_pullers(worker, topics, ingress, publish, worker.producer, endpoints, settings.data_dir)
 
     pushes = {e.agency: e for e in endpoints if e.kind != "pull" and e.agency in topics.outbound}

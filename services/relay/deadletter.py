@@ -19,22 +19,15 @@ from __future__ import annotations
 
 import base64
 import json
-import traceback
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-__all__ = ["DeadLetter", "Letter", "failure_site", "read_letters", "redrive"]
+from services.failures import failure_site
+
+__all__ = ["DeadLetter", "Letter", "failure_site", "read_letters", "redrive", "redriven"]
 
 REDRIVE_HEADER = "lienthong-redrive-of"
-
-
-def failure_site(exc: BaseException) -> str:
-    """``"KeyError at routing.py:212"``: what failed and where, for a log line or a quarantine reason. Never
-    the exception's text, which may quote a citizen's data."""
-    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-    site = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where is not None else ""
-    return f"{type(exc).__name__}{site}"
 
 
 @dataclass(frozen=True)
@@ -125,9 +118,29 @@ def read_letters(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Let
         consumer.close()
 
 
-def redrive(bootstrap: str, letter: Letter) -> None:
-    """Put the original payload back where it came from (acks=all), marked with where it was redriven from."""
+def redriven(bootstrap: str, receipts_topic: str) -> dict[tuple[str, int, int], str]:
+    """The letters already redriven: (letter topic, partition, offset) -> when (from their receipts)."""
+    from services.ops.readback import read_topic
+
+    marks: dict[tuple[str, int, int], str] = {}
+    for rec in read_topic(bootstrap, receipts_topic):
+        try:
+            doc = json.loads(rec.value or b"")
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and doc.get("kind") == "redriven":
+            marks[(str(doc.get("topic")), int(doc.get("partition", -1)), int(doc.get("offset", -1)))] = str(
+                doc.get("at")
+            )
+    return marks
+
+
+def redrive(bootstrap: str, letter: Letter, receipts_topic: str | None = None) -> None:
+    """Put the original payload back where it came from (acks=all), marked with where it was redriven from;
+    then record the redrive (a ``redriven`` receipt), so ``dlq redrive --all`` does not do it again."""
     from kafka import KafkaProducer
+
+    from services.relay.receipts import Receipt
 
     producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
     try:
@@ -138,5 +151,8 @@ def redrive(bootstrap: str, letter: Letter) -> None:
         producer.send(letter.record.source_topic, key=letter.key, value=letter.record.payload, headers=headers).get(
             timeout=30
         )
+        if receipts_topic is not None:
+            mark = Receipt("redriven", letter.topic, letter.partition, letter.offset, letter.record.event_id)
+            producer.send(receipts_topic, key=letter.key, value=mark.to_json()).get(timeout=30)
     finally:
         producer.close()

@@ -3,7 +3,8 @@
 - the router writes one per record of ``<prefix>.events``: ``routed``, ``duplicate`` (an id it already
   routed, same content), ``conflict`` (an id it already routed with other content: quarantined) or
   ``quarantined`` (with the reason's code);
-- the delivery agents write one per outbound record: ``delivered`` or ``dead-lettered``.
+- the delivery agents write one per outbound record: ``delivered`` or ``dead-lettered``;
+- ``lienthong dlq redrive`` writes ``redriven`` for each letter it put back (``--all`` skips those).
 
 A receipt names its record by topic, partition and offset, so ``lienthong audit`` can prove from Kafka
 alone that nothing was skipped, and the ingress learns the router's verdict on the event it just wrote:
@@ -33,7 +34,7 @@ __all__ = ["Receipt", "ReceiptBook"]
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["routed", "duplicate", "conflict", "quarantined", "delivered", "dead-lettered"]
+Kind = Literal["routed", "duplicate", "conflict", "quarantined", "forwarded", "delivered", "dead-lettered", "redriven"]
 _Ref = tuple[str, int, int]
 
 

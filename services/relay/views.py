@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from schemas.agencies import default_agencies
-from services.relay.ingress import MAX_BODY, Answer, Ingress, load_json, problem
+from services.relay.ingress import MAX_BODY, Answer, Ingress, load_json, problem, unavailable
 from services.relay.openapi import TASKS, openapi_document
 from services.relay.publish import Publisher
 from services.relay.routing import Ledger
@@ -43,7 +44,18 @@ def _ledger_view(ledger: Ledger, agency: str) -> dict[str, Any]:
     return body
 
 
-def install_views(app: Web, ingress: Ingress, publish: Publisher) -> None:
+def install_views(app: Web, ingress: Ingress, publish: Publisher, ready: Callable[[], bool]) -> None:
+    """``ready``: False while this worker cannot route (starting, rebalancing, cut off from Kafka): every
+    request is then answered 503 with ``Retry-After`` at once, before anything is decided."""
+
+    def not_ready() -> Answer | None:
+        if ready():
+            return None
+        return unavailable(
+            "this worker is not ready (starting, rebalancing or cut off from Kafka); retry",
+            "Hệ thống đang khởi động hoặc mất kết nối Kafka; vui lòng gửi lại sau.",
+        )
+
     async def read_body(request: Request) -> bytes | Answer:
         refused = ingress.check_body(request.headers.get("Content-Type"), request.content_length)
         if refused is not None:
@@ -70,6 +82,8 @@ def install_views(app: Web, ingress: Ingress, publish: Publisher) -> None:
     @app.page("/v1/events")
     class Events(View):
         async def post(self, request: Request) -> Response:
+            if (refused := not_ready()) is not None:
+                return _respond(self, refused)
             body = await read_body(request)
             if isinstance(body, Answer):
                 return _respond(self, body)
@@ -89,6 +103,8 @@ def install_views(app: Web, ingress: Ingress, publish: Publisher) -> None:
                         f"Không có thao tác {action!r}.",
                     ),
                 )
+            if (refused := not_ready()) is not None:
+                return _respond(self, refused)
             body = await read_body(request)
             if isinstance(body, Answer):
                 return _respond(self, body)
@@ -118,6 +134,8 @@ def install_views(app: Web, ingress: Ingress, publish: Publisher) -> None:
     @app.page("/v1/dossiers/{code}")
     class Dossier(View):
         async def get(self, request: Request, code: str) -> Response:
+            if (refused := not_ready()) is not None:
+                return _respond(self, refused)
             agency = await ingress.authenticate(request.method, request.path_qs, request.headers, b"")
             if isinstance(agency, Answer):
                 return _respond(self, agency)

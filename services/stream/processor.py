@@ -32,7 +32,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
-from services.relay.deadletter import failure_site
+from services.failures import failure_site
 from services.stream.kafka import KafkaClients
 
 __all__ = ["Handler", "Processor"]

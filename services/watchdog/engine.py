@@ -186,13 +186,14 @@ class Watchdog:
         new: list[Pending] = []
         for finding in ev.findings:
             doc = alert_document(code, state.ledger.procedure_code, finding, self.rules.version, now)
-            new.append(Pending(topic="alerts", id=doc["id"], value=to_bytes(doc).decode()))
+            new.append(Pending(topic="alerts", id=doc["id"], value=to_bytes(doc).decode(), at=now))
         notice: Notice | None = None
         if ev.notice_needed and ev.forecast is not None and ev.culprit is not None:
             draft = draft_notice(state, workflow, ev.forecast, ev.culprit, self.rules, now, cal)
             if draft.id not in state.notices:
                 notice = draft
-                new.append(Pending(topic="notices", id=draft.id, value=to_bytes(notice_document(draft)).decode()))
+                value = to_bytes(notice_document(draft)).decode()
+                new.append(Pending(topic="notices", id=draft.id, value=value, at=now))
         # what is pending but not being sent by this worker was left by one that stopped: send it again
         again = [p for p in state.outbox if p.id not in self._in_flight]
         for pending in (*again, *new):

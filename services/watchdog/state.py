@@ -64,6 +64,7 @@ class Pending(BaseModel):
     topic: Literal["alerts", "notices"]
     id: str
     value: str  # the record's JSON, as it is sent
+    at: AwareDatetime | None = None  # when it was raised (the audit tells a send under way from a stuck one)
 
 
 class WatchState(BaseModel):

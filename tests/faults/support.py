@@ -1,13 +1,8 @@
-"""The fault suite's tools: steady load through the signed ingress, and an independent account of every
-record, read back from Kafka and from what the simulated agencies received.
+"""The fault suite's tools: steady load through the signed ingress, an independent account of every record
+(read back from Kafka and from what the simulated agencies received), and ``lienthong audit``.
 
-    load = Load(stack, dossiers=120, per_second=6)
-    task = load.start()
-    ...                       # kill, restart, add workers
-    await task
-    await settle(stack, load.codes)
-    account = await take_account(stack)
-    assert account.lost_events == [] and account.lost_outbound == []
+    outcome = await play(stack, "worker killed", fault, dossiers=60, per_second=4)
+    outcome.check()       # nothing lost (by the account and by the audit), every dossier completed
 """
 
 from __future__ import annotations
@@ -178,3 +173,71 @@ async def settle(stack: Stack, codes: list[str], timeout_s: float = 120.0) -> in
         if open_:
             await asyncio.sleep(2)
     return len(open_)
+
+
+@dataclass
+class Outcome:
+    """One scenario's figures (printed for the record; ``check`` fails the test on any loss)."""
+
+    name: str
+    dossiers: int
+    account: Account
+    audit: dict[str, Any]
+    still_open: int
+    recovery_s: float | None
+    refused: list[str]
+    tail: str
+
+    def line(self) -> str:
+        recovery = f"{self.recovery_s:.1f}s" if self.recovery_s is not None else "-"
+        return (
+            f"[fault] {self.name}: dossiers={self.dossiers} {self.account.summary()} "
+            f"routed_again={self.audit.get('events_repeated')} redelivered={self.audit.get('redelivered')} "
+            f"open={self.still_open} recovery={recovery}"
+        )
+
+    def check(self) -> None:
+        print(self.line())
+        with open(RESULTS, "a", encoding="utf-8") as out:
+            out.write(self.line() + "\n")
+        assert not self.account.lost_events, f"{self.line()}: {self.account.lost_events[:20]}\n{self.tail}"
+        assert not self.account.lost_outbound, f"{self.line()}: {self.account.lost_outbound[:20]}\n{self.tail}"
+        assert self.audit.get("ok") is True, f"{self.line()}: audit {self.audit}"
+        assert not self.refused, f"{self.line()}: refused {self.refused[:5]}"
+        assert self.still_open == 0, f"{self.line()}\n{self.tail}"
+
+
+RESULTS = "/tmp/lienthong-faults.txt"
+
+
+def audit_of(stack: Stack) -> dict[str, Any]:
+    """``lienthong audit --json`` as an operator runs it (the exit status agrees with ``ok``)."""
+    done = stack.cli("audit", "--json", "--grace", "60", timeout=180)
+    try:
+        report: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        raise AssertionError(f"audit printed no JSON (exit {done.returncode}): {done.stdout}{done.stderr}") from None
+    assert (done.returncode == 0) == bool(report.get("ok")), done.stderr
+    return report
+
+
+async def play(
+    stack: Stack,
+    name: str,
+    fault: Any,
+    dossiers: int = 60,
+    per_second: float = 4.0,
+    fault_after_s: float = 5.0,
+    settle_s: float = 150.0,
+) -> Outcome:
+    """Play ``dossiers`` through the stack, run ``fault(stack)`` after ``fault_after_s`` (it returns the seconds
+    the system took to recover, or None), let the day finish, and account for everything."""
+    load = Load(stack, dossiers=dossiers, per_second=per_second)
+    playing = load.start()
+    await asyncio.sleep(fault_after_s)
+    recovery = await fault(stack)
+    await playing
+    still_open = await settle(stack, load.codes, settle_s)
+    account = await take_account(stack)
+    audit = await asyncio.to_thread(audit_of, stack)
+    return Outcome(name, len(load.codes), account, audit, still_open, recovery, load.refused, stack.tail())
