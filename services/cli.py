@@ -263,7 +263,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     from simulators.demo import run_demo
 
-    return asyncio.run(run_demo(settings, args.dossiers, args.minutes, keep_running=not args.exit))
+    if not 1 <= args.workers <= 6:
+        raise CliError(f"--workers must be between 1 and 6 (the event log has 6 partitions), got {args.workers}")
+    return asyncio.run(
+        run_demo(settings, args.dossiers, args.minutes, keep_running=not args.exit, workers=args.workers)
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -314,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dossiers", type=int, default=60, help="how many dossiers (default 60)")
     demo.add_argument("--minutes", type=float, default=2.0, help="over how many minutes (default 2)")
     demo.add_argument("--exit", action="store_true", help="stop after the summary even on a terminal")
+    demo.add_argument("--workers", type=int, default=1, help="workers sharing the load behind a balancer (default 1)")
     demo.set_defaults(func=cmd_demo)
 
     from services.monitor.cli import register as register_monitor

@@ -173,7 +173,12 @@ class SimulatedAgency:
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # the officer gave up: say why
+            self.errors.append(f"{self.code} work failed: {type(task.exception()).__name__}")
 
     # -- ingress client -------------------------------------------------------------------------------
     async def request(self, method: str, path: str, body: Any = None, key: str | None = None) -> httpx.Response:
@@ -246,8 +251,16 @@ class SimulatedAgency:
                     return
 
     async def _ledger(self, code: str) -> dict[str, Any] | None:
-        response = await self.request("GET", f"/v1/dossiers/{code}")
-        return response.json() if response.status_code == 200 else None
+        try:
+            response = await self.request("GET", f"/v1/dossiers/{code}")
+        except httpx.HTTPError as exc:
+            self.errors.append(f"{self.code} GET {code}: {type(exc).__name__}")
+            return None
+        if response.status_code != 200:
+            self.errors.append(f"{self.code} GET {code}: {response.status_code} {response.text[:200]}")
+            return None
+        body: dict[str, Any] = response.json()
+        return body
 
     async def _moved_on(self, code: str, acted: list[dict[str, Any]], timeout_s: float = 10.0) -> dict[str, Any] | None:
         """The ledger once the router processed what we posted on ``acted`` handoffs (or None)."""

@@ -133,20 +133,29 @@ async def _progress(stack: Stack, codes: list[str], total: int, stop: asyncio.Ev
             pass
 
 
-async def run_demo(settings: Settings, dossiers: int, minutes: float, keep_running: bool, seed: int = 1) -> int:
+async def run_demo(
+    settings: Settings, dossiers: int, minutes: float, keep_running: bool, seed: int = 1, workers: int = 1
+) -> int:
+    """The main job; with ``workers`` > 1 they share the load behind a balancer on the configured web port."""
+    from simulators.processes import free_port
+
     stack = Stack(
         bootstrap=settings.bootstrap_servers,
         workdir=settings.data_dir,
         prefix=settings.topic_prefix,
-        port=settings.web_port,
+        port=settings.web_port if workers == 1 else free_port(),
         app_id=settings.app_id,
+        workers=workers,
+        balancer_port=settings.web_port if workers > 1 else 0,
+        client_retry_s=60.0,
     )
-    print(f"lienthong: starting the worker and {len(agency_kinds())} simulated agencies ...", flush=True)
+    what = "the worker" if workers == 1 else f"{workers} workers (behind a balancer)"
+    print(f"lienthong: starting {what} and {len(agency_kinds())} simulated agencies ...", flush=True)
     started = datetime.now(TZ)
     # a production-like retry budget (about a minute), so a short outage costs time, not dead letters
     await stack.start(act=True, delay_s=(0.2, 1.0), retry={"max_attempts": 30, "backoff_max_s": 3})
     stack.agencies["tax"].failure_rate = 0.1  # a flaky tax system: retried, never lost
-    print(f"lienthong: worker ready at {stack.url} — playing {dossiers} dossiers over {minutes:g} min", flush=True)
+    print(f"lienthong: ready at {stack.url} — playing {dossiers} dossiers over {minutes:g} min", flush=True)
     codes: list[str] = []
     stop = asyncio.Event()
     progress = asyncio.ensure_future(_progress(stack, codes, dossiers, stop))

@@ -53,6 +53,7 @@ class Stack:
     workers: int = 1  # several: each its own port and state, one consumer group, a balancer in front
     balanced: bool = False  # put the balancer in front even of one worker (it answers 503 while it is down)
     client_retry_s: float = 0.0  # the simulated agencies retry a 502/503 or a refused connection this long
+    balancer_port: int = 0  # where the balancer listens (0: any free port)
 
     def __post_init__(self) -> None:
         self.ephemeral = not self.prefix
@@ -133,7 +134,7 @@ class Stack:
         ``start_workers``: start only the first ones (the others join later with :meth:`spawn`)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self.workers > 1 or self.balanced:
-            self.balancer = Balancer([self.worker_url(i) for i in range(self.workers)])
+            self.balancer = Balancer([self.worker_url(i) for i in range(self.workers)], port=self.balancer_port)
             await self.balancer.start()
         applied = self.cli("topics", "apply")
         if applied.returncode != 0:

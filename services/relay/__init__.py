@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from connectors import AgencyEndpoint, PushConnector, build_connector
-from services.relay.ingress import Ingress
+from services.relay.ingress import Ingress, StaleRead
 from services.relay.router import RelayCounters, load_ledger
 from services.relay.routing import Ledger, RoutingContext
 from services.relay.topics import RelayTopics
@@ -52,7 +52,12 @@ class StoredLedgers:
     async def fresh(self, code: str) -> Ledger | None:
         if self.store is None:
             return None
-        await self.store.caught_up([partition_of(code.encode(), self.partitions)], timeout_s=2.0)
+        try:
+            current = await self.store.caught_up([partition_of(code.encode(), self.partitions)], timeout_s=2.0)
+        except Exception:  # noqa: BLE001 - the changelog's end could not be asked: not known to be current
+            current = False
+        if not current:
+            raise StaleRead(code)
         return self.get(code)
 
 

@@ -26,7 +26,17 @@ from schemas.events import EVENT_TYPES, TZ, parse_event
 from services.relay.auth import AuthError, RequestVerifier
 from services.relay.routing import Ledger, RoutingContext, fingerprint, route
 
-__all__ = ["MAX_BODY", "Answer", "Ingress", "Ledgers", "Nonces", "load_json", "problem", "unavailable"]
+__all__ = [
+    "MAX_BODY",
+    "Answer",
+    "Ingress",
+    "Ledgers",
+    "Nonces",
+    "StaleRead",
+    "load_json",
+    "problem",
+    "unavailable",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +75,10 @@ def unavailable(en: str, vi: str, retry_after_s: int = 2) -> Answer:
     return Answer(503, answer.body, {"Retry-After": str(retry_after_s)})
 
 
+class StaleRead(Exception):
+    """This worker's copy of a dossier's partition could not be brought up to date in time."""
+
+
 class Ledgers(Protocol):
     """The dossiers' ledgers as this worker holds them."""
 
@@ -72,7 +86,8 @@ class Ledgers(Protocol):
         """What the changelog acknowledged (never a write still in flight)."""
 
     async def fresh(self, code: str) -> Ledger | None:
-        """The same, once this worker's copy of the dossier's partition caught up with the changelog."""
+        """The same, once this worker's copy of the dossier's partition caught up with the changelog; raises
+        :class:`StaleRead` when it could not (the caller answers 503 rather than a false 404 or 409)."""
 
 
 class Nonces(Protocol):
@@ -178,7 +193,12 @@ class Ingress:
             )
         answer = self._judge(self.ledgers.get(event.subject), event)
         if answer is not None and answer.status >= 400:  # maybe stale: look again at the dossier's partition
-            answer = self._judge(await self.ledgers.fresh(event.subject), event)
+            try:
+                answer = self._judge(await self.ledgers.fresh(event.subject), event)
+            except StaleRead:
+                return None, unavailable(
+                    "cannot check the dossier now; retry", "Hệ thống tạm thời bận; vui lòng thử lại."
+                )
         return (None, answer) if answer is not None else (event, None)
 
     def _judge(self, ledger: Ledger | None, event: Any) -> Answer | None:

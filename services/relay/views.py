@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from schemas.agencies import default_agencies
-from services.relay.ingress import MAX_BODY, Answer, Ingress, load_json, problem, unavailable
+from services.relay.ingress import MAX_BODY, Answer, Ingress, StaleRead, load_json, problem, unavailable
 from services.relay.openapi import TASKS, openapi_document
 from services.relay.publish import Publisher
 from services.relay.routing import Ledger
@@ -139,7 +139,10 @@ def install_views(app: Web, ingress: Ingress, publish: Publisher, ready: Callabl
             agency = await ingress.authenticate(request.method, request.path_qs, request.headers, b"")
             if isinstance(agency, Answer):
                 return _respond(self, agency)
-            ledger = ingress.ledgers.get(code) or await ingress.ledgers.fresh(code)
+            try:
+                ledger = ingress.ledgers.get(code) or await ingress.ledgers.fresh(code)
+            except StaleRead:
+                return _respond(self, unavailable("cannot read the dossier now; retry", "Hệ thống tạm thời bận."))
             visible = ledger is not None and (
                 default_agencies().kind_of(agency) in ("one-stop", "office")
                 or any(agency in (h.from_agency, h.to_agency) for h in ledger.handoffs.values())

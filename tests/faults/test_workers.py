@@ -35,7 +35,8 @@ async def test_a_worker_killed_under_load_and_restarted_within_the_session_timeo
         outcome = await play(stack, "a: kill -9 and restart", kill_and_restart, dossiers=80, per_second=5)
         outcome.check()
         # static membership: the restarted worker got its partitions back without waiting out a rebalance
-        assert outcome.recovery_s is not None and outcome.recovery_s < 15
+        assert outcome.recovery_s is not None
+        assert outcome.recovery_s < 15
     finally:
         await stack.stop()
 
@@ -64,8 +65,7 @@ async def test_c_one_of_two_workers_killed_for_good(kafka_bootstrap: str, tmp_pa
         s.kill_worker(1)
         killed = time.monotonic()
         # its partitions move to worker 0 once its session expires: worker 0 then holds all six
-        while len(await _assigned(s, 0)) < 6:
-            await asyncio.sleep(0.5)
+        await _holds_all(s, 0)
         return time.monotonic() - killed
 
     try:
@@ -91,6 +91,13 @@ async def test_d_a_rolling_restart_of_two_workers(kafka_bootstrap: str, tmp_path
         (await play(stack, "d: rolling restart", roll, dossiers=80, per_second=5)).check()
     finally:
         await stack.stop()
+
+
+async def _holds_all(stack: Stack, i: int, partitions: int = 6, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while len(await _assigned(stack, i)) < partitions:  # noqa: ASYNC110 - polling another process over HTTP
+        assert time.monotonic() < deadline, f"worker {i} never held all {partitions} partitions"
+        await asyncio.sleep(0.5)
 
 
 async def _assigned(stack: Stack, i: int) -> list[str]:

@@ -145,7 +145,12 @@ class WatchStack(Stack):
 
 
 async def start_stack(
-    bootstrap: str, workdir: Path, start: datetime, hook: SimulatedAgency | None, smtp: SmtpSink | None
+    bootstrap: str,
+    workdir: Path,
+    start: datetime,
+    hook: SimulatedAgency | None,
+    smtp: SmtpSink | None,
+    workers: int = 1,
 ) -> WatchStack:
     extra = {
         "LIENTHONG_CLOCK_FILE": str(workdir / "clock.json"),
@@ -163,7 +168,7 @@ async def start_stack(
     if smtp is not None:
         extra.update(LIENTHONG_SMTP_HOST="127.0.0.1", LIENTHONG_SMTP_PORT=str(smtp.port))
     await asyncio.to_thread(_prepare, workdir, start)
-    stack = WatchStack(bootstrap, workdir, extra=extra)
+    stack = WatchStack(bootstrap, workdir, extra=extra, workers=workers)
     await stack.start(act=False)
     return stack
 

@@ -36,6 +36,15 @@ def test_replication_factor_from_settings_overrides_the_default() -> None:
     assert {t.replication_factor for t in catalog.topics} == {3}
 
 
+def test_three_copies_need_two_in_sync_for_a_write_and_fewer_copies_keep_the_broker_default() -> None:
+    three = load_catalog(CATALOG, ["tax"], replication_factor=3)
+    assert {t.configs["min.insync.replicas"] for t in three.topics} == {"2"}
+    five = load_catalog(CATALOG, ["tax"], replication_factor=5)
+    assert {t.configs["min.insync.replicas"] for t in five.topics} == {"4"}
+    one = load_catalog(CATALOG, ["tax"])
+    assert all("min.insync.replicas" not in t.configs for t in one.topics)
+
+
 def test_topic_name_template() -> None:
     assert topic_name("lienthong.outbound.{agency}", "tax") == "lienthong.outbound.tax"
     assert topic_name("lienthong.events") == "lienthong.events"
