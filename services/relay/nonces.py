@@ -42,7 +42,7 @@ class MemoryNonces:
 
 
 class NonceLog:
-    def __init__(self, kafka: KafkaClients, producer: Producer, topic: str, window_s: float = 900.0) -> None:
+    def __init__(self, kafka: KafkaClients, producer: Producer, topic: str, window_s: float = 660.0) -> None:
         self.kafka = kafka
         self.producer = producer
         self.topic = topic

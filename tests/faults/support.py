@@ -1,7 +1,7 @@
 """The fault suite's tools: steady load through the signed ingress, an independent account of every record
 (read back from Kafka and from what the simulated agencies received), and ``lienthong audit``.
 
-    outcome = await play(stack, "worker killed", fault, dossiers=60, per_second=4)
+    outcome = await play(stack, "worker killed", fault, dossiers=40, per_second=5)
     outcome.check()       # nothing lost (by the account and by the audit), every dossier completed
 """
 
@@ -174,7 +174,7 @@ async def settle(stack: Stack, codes: list[str], timeout_s: float = 120.0) -> li
                 still[code] = f"open: {held}"
         open_ = still
         if open_:
-            await asyncio.sleep(2)
+            await asyncio.sleep(1)
     if not open_:
         return []
     errors = [e for a in stack.agencies.values() for e in a.errors]

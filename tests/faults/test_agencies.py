@@ -37,7 +37,7 @@ async def test_g_an_agency_down_longer_than_its_retry_budget(kafka_bootstrap: st
         return time.monotonic() - started
 
     try:
-        outcome = await play(stack, "g: agency down beyond its budget", outage, dossiers=60, per_second=4)
+        outcome = await play(stack, "g: agency down beyond its budget", outage, dossiers=40, per_second=5)
         outcome.check()
         assert outcome.account.dead_lettered > 0
     finally:

@@ -92,7 +92,7 @@ async def test_e_the_broker_killed_under_load_and_restarted(one_broker: LocalClu
         return time.monotonic() - killed
 
     try:
-        outcome = await play(stack, "e: broker kill -9 and restart", outage, dossiers=60, per_second=4)
+        outcome = await play(stack, "e: broker kill -9 and restart", outage, dossiers=40, per_second=5)
         outcome.check()
         assert accepted_but_missing(stack) == []
     finally:
@@ -113,13 +113,13 @@ async def test_f_three_brokers_one_killed(three_brokers: LocalCluster, tmp_path:
 
     async def lose_one(s: Stack) -> float:
         three_brokers.kill(2)
-        await asyncio.sleep(15)  # two of three in sync: acks=all still holds (min.insync.replicas = 2)
+        await asyncio.sleep(6)  # two of three in sync: acks=all still holds (min.insync.replicas = 2)
         started = time.monotonic()
         three_brokers.up()
         return time.monotonic() - started
 
     try:
-        outcome = await play(stack, "f: three brokers, one killed", lose_one, dossiers=60, per_second=4)
+        outcome = await play(stack, "f: three brokers, one killed", lose_one, dossiers=40, per_second=5)
         outcome.check()
         assert accepted_but_missing(stack) == []
     finally:

@@ -32,7 +32,7 @@ async def test_a_worker_killed_under_load_and_restarted_within_the_session_timeo
         return time.monotonic() - killed
 
     try:
-        outcome = await play(stack, "a: kill -9 and restart", kill_and_restart, dossiers=80, per_second=5)
+        outcome = await play(stack, "a: kill -9 and restart", kill_and_restart, dossiers=40, per_second=5)
         outcome.check()
         # static membership: the restarted worker got its partitions back without waiting out a rebalance
         assert outcome.recovery_s is not None
@@ -52,7 +52,7 @@ async def test_b_a_second_worker_joining_mid_stream(kafka_bootstrap: str, tmp_pa
         return time.monotonic() - started
 
     try:
-        (await play(stack, "b: a worker joins", join, dossiers=80, per_second=5)).check()
+        (await play(stack, "b: a worker joins", join, dossiers=40, per_second=5)).check()
     finally:
         await stack.stop()
 
@@ -69,7 +69,7 @@ async def test_c_one_of_two_workers_killed_for_good(kafka_bootstrap: str, tmp_pa
         return time.monotonic() - killed
 
     try:
-        (await play(stack, "c: one of two killed", kill_one, dossiers=80, per_second=5)).check()
+        (await play(stack, "c: one of two killed", kill_one, dossiers=40, per_second=5)).check()
     finally:
         await stack.stop()
 
@@ -88,7 +88,7 @@ async def test_d_a_rolling_restart_of_two_workers(kafka_bootstrap: str, tmp_path
         return time.monotonic() - started
 
     try:
-        (await play(stack, "d: rolling restart", roll, dossiers=80, per_second=5)).check()
+        (await play(stack, "d: rolling restart", roll, dossiers=40, per_second=5)).check()
     finally:
         await stack.stop()
 
