@@ -1,16 +1,21 @@
 """Field types shared by events and workflows: codes, texts, instants, money, ID numbers.
 
-Text rule: every text on the wire must already be Unicode NFC (the form Vietnamese keyboards and
-the national portal produce). Non-NFC text is *rejected* with an error naming the field rather than
-silently rewritten, so that the bytes an agency signed are the bytes stored; senders call
-:func:`nfc` before building a payload.
+Text rule: texts are stored in Unicode NFC (composed Vietnamese characters, what the national portal
+produces). Text in another normal form (NFD, which some input methods and operating systems produce) is
+accepted and normalised to NFC; what is stored and forwarded is the NFC text. Refused, with an error naming
+the field: control characters (C0 and C1), the invisible bidirectional controls that can make a name read
+differently than it is stored (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C), and text that is
+blank once spaces and zero-width characters are removed.
+
+Instant rule: every instant lies between 2000-01-01 and 2100-01-01 (UTC), the range the working-day
+calendar and every deadline computed from it can cover; outside it is a field error, never a crash.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
@@ -18,6 +23,8 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Stri
 from schemas.errors import custom_error
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
     "AgencyCode",
     "Day",
     "DossierCode",
@@ -38,7 +45,11 @@ __all__ = [
     "nfc",
 ]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile(r"[\s\u00ad\u180e\u200b-\u200d\u2060\ufeff]")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def nfc(text: str) -> str:
@@ -46,19 +57,47 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def _to_nfc(value: Any) -> Any:
+    return nfc(value) if isinstance(value, str) else value
+
+
 def _check_text(value: str) -> str:
-    if not unicodedata.is_normalized("NFC", value):
-        raise custom_error(
-            "non_nfc",
-            "Text must be Unicode NFC (composed Vietnamese characters); normalise it with nfc() first",
-            "Văn bản phải ở dạng Unicode dựng sẵn (NFC); hãy chuẩn hóa bằng nfc() trước khi gửi.",
-        )
     if _CONTROL.search(value):
         raise custom_error(
             "control_char", "Text must not contain control characters", "Văn bản không được chứa ký tự điều khiển."
         )
-    if not value.strip():
+    if _BIDI.search(value):
+        raise custom_error(
+            "bidi_control",
+            "Text must not contain invisible bidirectional controls (such as U+202E)",
+            "Văn bản không được chứa ký tự điều khiển hướng chữ ẩn (như U+202E).",
+        )
+    if not _INVISIBLE.sub("", value):
         raise custom_error("blank", "Text must not be blank", "Văn bản không được để trống.")
+    return value
+
+
+def _in_window(value: datetime) -> datetime:
+    try:
+        inside = EARLIEST <= value < LATEST
+    except OverflowError:  # an offset pushes it past year 1 or 9999: outside whatever it is
+        inside = False
+    if not inside:
+        raise custom_error(
+            "out_of_range",
+            "Instant must lie between 2000-01-01 and 2100-01-01 (UTC)",
+            "Thời điểm phải nằm trong khoảng từ 01/01/2000 đến 01/01/2100 (UTC).",
+        )
+    return value
+
+
+def _day_in_window(value: date) -> date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise custom_error(
+            "out_of_range",
+            "Date must lie between 2000-01-01 and 2099-12-31",
+            "Ngày phải nằm trong khoảng từ 01/01/2000 đến 31/12/2099.",
+        )
     return value
 
 
@@ -106,14 +145,38 @@ def _text(max_length: int, description: str) -> Any:
     return Field(min_length=1, max_length=max_length, description=description)
 
 
-ShortText = Annotated[str, _text(200, "Text, Unicode NFC, 1-200 characters"), AfterValidator(_check_text)]
-LongText = Annotated[str, _text(2000, "Text, Unicode NFC, 1-2000 characters"), AfterValidator(_check_text)]
+ShortText = Annotated[
+    str,
+    BeforeValidator(_to_nfc),
+    _text(200, "Text, 1-200 characters, stored as Unicode NFC"),
+    AfterValidator(_check_text),
+]
+LongText = Annotated[
+    str,
+    BeforeValidator(_to_nfc),
+    _text(2000, "Text, 1-2000 characters, stored as Unicode NFC"),
+    AfterValidator(_check_text),
+]
 Reason = Annotated[
-    str, _text(1000, "Reason stated to the citizen, Unicode NFC, 1-1000 characters"), AfterValidator(_check_text)
+    str,
+    BeforeValidator(_to_nfc),
+    _text(1000, "Reason stated to the citizen, 1-1000 characters, stored as Unicode NFC"),
+    AfterValidator(_check_text),
 ]
 RefText = Annotated[
-    str, _text(120, "Reference number or code, Unicode NFC, 1-120 characters"), AfterValidator(_check_text)
+    str,
+    BeforeValidator(_to_nfc),
+    _text(120, "Reference number or code, 1-120 characters, stored as Unicode NFC"),
+    AfterValidator(_check_text),
 ]
+
+
+def _agency_enum(schema: dict[str, Any]) -> None:
+    """The JSON Schema lists the registry's codes (integrators and contract tests see exactly what passes)."""
+    from schemas.agencies import default_agencies
+
+    schema["enum"] = sorted(default_agencies())
+
 
 AgencyCode = Annotated[
     str,
@@ -122,6 +185,7 @@ AgencyCode = Annotated[
         max_length=64,
         description="Agency code from schemas/agencies.yaml: one-stop, land-registry, tax, office, "
         "ward-<name>, dept-<name>, city-dept-<name>",
+        json_schema_extra=_agency_enum,
     ),
     AfterValidator(_check_agency),
 ]
@@ -168,9 +232,18 @@ RulesetVersion = Annotated[
 Instant = Annotated[
     AwareDatetime,
     BeforeValidator(_no_number),
-    Field(description="Instant, ISO 8601 with offset, e.g. 2026-02-13T16:30:00+07:00"),
+    AfterValidator(_in_window),
+    Field(
+        description="Instant, ISO 8601 with offset, e.g. 2026-02-13T16:30:00+07:00, "
+        "between 2000-01-01 and 2100-01-01 (UTC)"
+    ),
 ]
-Day = Annotated[date, BeforeValidator(_no_number), Field(description="Calendar date, YYYY-MM-DD")]
+Day = Annotated[
+    date,
+    BeforeValidator(_no_number),
+    AfterValidator(_day_in_window),
+    Field(description="Calendar date, YYYY-MM-DD, 2000-01-01 to 2099-12-31"),
+]
 MoneyVnd = Annotated[
     int, Strict(), Field(ge=0, le=10**15, description="Amount in Vietnamese dong (VND), a whole number")
 ]

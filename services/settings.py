@@ -214,6 +214,7 @@ class Settings(BaseSettings):
 
     @property
     def monitor_group_list(self) -> list[str]:
+        """The workers' event-log group, then any configured (a worker adds the groups it runs)."""
         extra = [g.strip() for g in self.monitor_groups.split(",") if g.strip()]
         return list(dict.fromkeys([self.app_id, *extra]))
 

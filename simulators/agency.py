@@ -30,7 +30,7 @@ from schemas.agencies import default_agencies
 from schemas.events import TZ
 from schemas.workcalendar import default_calendar
 from schemas.workflows import Step, Workflow, load_workflows
-from services.relay.auth import signed_headers
+from services.client import IngressClient
 from simulators.factory import completion_data
 
 __all__ = ["Received", "SimulatedAgency"]
@@ -79,7 +79,6 @@ class SimulatedAgency:
     outbox: list[dict[str, Any]] = field(default_factory=list)  # results for lienthong to pull
     errors: list[str] = field(default_factory=list)
     retry_s: float = 0.0  # how long a request is retried on 502/503 or a refused connection (0: never)
-    retries: int = 0
 
     def __post_init__(self) -> None:
         self._seen: set[str] = set()
@@ -90,7 +89,7 @@ class SimulatedAgency:
         self._workflows = load_workflows()
         self._calendar = default_calendar()
         self._runner: web.AppRunner | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client: IngressClient | None = None
 
     # -- server ---------------------------------------------------------------------------------------
     @property
@@ -107,8 +106,8 @@ class SimulatedAgency:
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._client = httpx.AsyncClient(
-            base_url=self.ingress, timeout=30.0, limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        self._client = IngressClient(
+            self.ingress, self.key_id, self.key_secret, retry_s=self.retry_s, max_connections=200
         )
 
     async def stop(self) -> None:
@@ -182,31 +181,14 @@ class SimulatedAgency:
 
     # -- ingress client -------------------------------------------------------------------------------
     async def request(self, method: str, path: str, body: Any = None, key: str | None = None) -> httpx.Response:
-        """One signed request; with ``retry_s`` set, a 502/503 or a refused connection is retried (signed anew,
-        the same body: an event keeps its id, so the retry is stored once) until ``retry_s`` has passed."""
+        """One signed request through the reference client (with ``retry_s`` set, a 502/503 or a refused
+        connection is retried, signed anew, the same body: an event keeps its id, so it is stored once)."""
         assert self._client is not None, "start() first"
-        raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        deadline = time.monotonic() + self.retry_s
-        pause = 0.1
-        while True:
-            headers = signed_headers(self.key_id, self.key_secret, method, path, raw)
-            if body is not None:
-                headers["Content-Type"] = "application/json"
-            if key:
-                headers["Idempotency-Key"] = key
-            try:
-                response = await self._client.request(method, path, content=raw, headers=headers)
-            except httpx.TransportError:
-                if time.monotonic() + pause > deadline:
-                    raise
-            else:
-                if response.status_code not in (502, 503) or time.monotonic() + pause > deadline:
-                    return response
-                after = response.headers.get("Retry-After", "")
-                pause = max(pause, float(after)) if after.isdigit() else pause
-            self.retries += 1
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 2.0)
+        return await self._client.request(method, path, body, key)
+
+    @property
+    def retries(self) -> int:
+        return self._client.retries if self._client is not None else 0
 
     async def post_event(self, event: Any) -> httpx.Response:
         posted = time.time()

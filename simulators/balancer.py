@@ -37,7 +37,7 @@ class Balancer:
 
     async def start(self) -> None:
         app = web.Application(client_max_size=4 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._forward)
+        app.router.add_route("*", "/{tail:[\\s\\S]*}", self._forward)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)

@@ -60,7 +60,9 @@ def install_monitor(worker: Worker, settings: Settings, log: EventLog, relay: Re
     )
     tracker = LagTracker(window=settings.monitor_window)
     probe = KafkaProbe(settings.bootstrap_servers, client_id=f"{settings.app_id}-monitor")
-    install_sampler(worker, monitor, probe, tracker, settings.monitor_group_list, settings.monitor_sample_s)
+    reads = {p.group: list(p.topics) for p in worker.processors}  # this worker's groups and what they read
+    groups = list(dict.fromkeys([*reads, *settings.monitor_group_list]))
+    install_sampler(worker, monitor, probe, tracker, groups, settings.monitor_sample_s, reads)
     signer = SessionSigner(load_key(settings), timedelta(hours=settings.monitor_session_hours))
     auth = Auth(
         UserStore(settings.monitor_users_path), signer, relay.ingress, secure_cookie=settings.monitor_cookie_secure

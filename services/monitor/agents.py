@@ -52,12 +52,13 @@ def install_sampler(
     tracker: LagTracker,
     groups: Sequence[str],
     sample_s: float,
+    reads: dict[str, list[str]] | None = None,
 ) -> None:
     topics = [monitor.deadletter_topic, monitor.quarantine_topic]
 
     async def sample() -> None:
         now = time.time()
-        probes = await asyncio.to_thread(probe.probe, list(groups), now)
+        probes = await asyncio.to_thread(probe.probe, list(groups), now, reads)
         counts = await asyncio.to_thread(probe.topic_records, topics)
         monitor.record([tracker.observe(p) for p in probes], counts)
 

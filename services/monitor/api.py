@@ -161,7 +161,7 @@ def install_api(app: Web, monitor: Monitor, auth: Auth, settings: Settings) -> N
 
     def month_of(request: Any) -> str | None:
         month = str(request.query.get("month") or f"{monitor.now().astimezone(cal.tz):%Y-%m}")
-        return month if MONTH.match(month) else None
+        return month if MONTH.fullmatch(month) else None
 
     @endpoint("/v1/monitor/near-due")
     def near_due(viewer: Viewer, view: Scoped, request: Any) -> dict[str, Any]:

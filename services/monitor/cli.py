@@ -122,17 +122,18 @@ def _row(cells: tuple[object, ...], widths: tuple[int, ...] = _WIDTHS) -> str:
 
 
 def _technical(settings: Settings, args: argparse.Namespace) -> int:
-    from services.monitor.kafka_lag import KafkaProbe
+    from services.monitor.kafka_lag import KafkaProbe, group_topics
     from services.monitor.technical import LagTracker
 
-    groups = args.group or settings.monitor_group_list
+    reads = group_topics(settings)
+    groups = args.group or list(dict.fromkeys([*reads, *settings.monitor_group_list]))
     probe, tracker = KafkaProbe(settings.bootstrap_servers, client_id="lienthong-cli"), LagTracker(window=args.samples)
     statuses: dict[str, Any] = {}
     try:
         for n in range(args.samples):
             if n:
                 time.sleep(args.interval)
-            for p in probe.probe(groups, time.time()):
+            for p in probe.probe(groups, time.time(), reads):
                 if p.error:
                     raise _fail(f"cannot read the offsets of {p.group} at {settings.bootstrap_servers}: {p.error}")
                 statuses[p.group] = tracker.observe(p)

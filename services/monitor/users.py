@@ -31,7 +31,7 @@ from schemas.agencies import default_agencies
 __all__ = ["MIN_PASSWORD", "User", "UserError", "UserStore", "hash_password", "check_password"]
 
 MIN_PASSWORD = 10
-_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 _N, _R, _P = 2**14, 8, 1
 
 
@@ -129,7 +129,7 @@ class UserStore:
 
     def add(self, name: str, agency: str, password: str) -> User:
         self._load()
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise UserError("user names are 2-64 characters: a-z, 0-9, '.', '_', '-'")
         if agency not in default_agencies():
             raise UserError(f"unknown agency {agency!r}; see schemas/agencies.yaml")

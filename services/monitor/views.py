@@ -128,7 +128,7 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
         q = query_of(request, *_FILTERS)
         month = q.get("month", "")
         current = f"{monitor.now().astimezone(monitor.calendar.tz):%Y-%m}"
-        month = month if MONTH.match(month) else current
+        month = month if MONTH.fullmatch(month) else current
         view = monitor.scoped(viewer.scope)
         rows = view.evaluation(month, monitor.calendar)
         return t("nav_evaluation"), pages.evaluation_page(month, rows, t, q, current)

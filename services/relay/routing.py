@@ -291,11 +291,17 @@ def _dispatch(work: _Work) -> Quarantine | None:
     counter = event.type in _COUNTER_TYPES and event.source in (work.ledger.receiving_unit, "office")
     if ref is not None:
         handoff = work.handoffs.get(ref)
-        if handoff is None or handoff.status != "open" or (handoff.to_agency != event.source and not counter):
+        if handoff is None or (handoff.to_agency != event.source and not counter):
             return Quarantine(
                 "not_addressed",
-                f"handoff {ref} is not open and addressed to {event.source}",
-                f"Phiếu chuyển {ref} không đang mở hoặc không gửi cho {event.source}.",
+                f"handoff {ref} is not addressed to {event.source}",
+                f"Phiếu chuyển {ref} không gửi cho {event.source}.",
+            )
+        if handoff.status != "open":
+            return Quarantine(
+                "handoff_not_open",
+                f"handoff {ref} is {handoff.status}: its step is no longer open",
+                f"Phiếu chuyển {ref} không còn mở (bước đã xong, đã trả lại hoặc đã đóng).",
             )
         if handoff.to_agency != event.source:  # the counter speaks about another agency's handoff
             work.tell([handoff.to_agency, handoff.from_agency])

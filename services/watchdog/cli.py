@@ -133,7 +133,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from services.watchdog.report import LateEntry, monthly_report
     from services.watchdog.tables import LATE_LOG
 
-    if not _MONTH.match(args.month):
+    if not _MONTH.fullmatch(args.month):
         raise _fail(f"--month must be YYYY-MM, not {args.month!r}")
     latest: dict[bytes, bytes | None] = {}
     for _, _, key, value in _read(settings, LATE_LOG):

@@ -67,7 +67,7 @@ def install_views(app: Web, ingress: Ingress, engine: Watchdog, storage: Storage
             if isinstance(agency, Answer):
                 return refuse(self, agency)
             month = request.query.get("month", "")
-            if not _MONTH.match(month):
+            if not _MONTH.fullmatch(month):
                 return refuse(
                     self,
                     problem(400, "bad_month", "give ?month=YYYY-MM", "Cần tham số ?month=YYYY-MM (ví dụ 2026-11)."),

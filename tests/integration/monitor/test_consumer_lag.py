@@ -84,6 +84,8 @@ async def test_a_stopped_groups_lag_equals_kafkas_tool_and_it_is_STOP(stack: Mon
 
 
 async def test_the_workers_own_group_equals_kafkas_tool(stack: MonitorStack) -> None:
+    """Where the group committed, the same rows as Kafka's tool; where it never did (an empty partition of the
+    event log), the monitor still lists the partition, with its whole backlog (here none)."""
     tool: dict[tuple[str, int], tuple[int, int, int]] = {}
     mine: dict[tuple[str, int], tuple[int, int, int]] = {}
     for _ in range(5):  # the worker may commit between the two reads: ask again until they agree
@@ -91,11 +93,39 @@ async def test_the_workers_own_group_equals_kafkas_tool(stack: MonitorStack) -> 
         tool = await asyncio.to_thread(kafka_tool, stack.bootstrap, stack.group)
         after = await stack.sampled(stack.group, samples=2)
         mine = monitor_rows(after, stack.group)
-        if mine == tool == monitor_rows(before, stack.group):
+        if (
+            {k: v for k, v in mine.items() if k in tool}
+            == tool
+            == {k: v for k, v in monitor_rows(before, stack.group).items() if k in tool}
+        ):
             break
-    assert mine == tool
+    assert {k: v for k, v in mine.items() if k in tool} == tool
+    assert all(mine[k][2] == mine[k][1] - mine[k][0] for k in mine.keys() - tool.keys())
+    assert {p for _, p in mine} == set(range(6))  # every partition of the event log is listed
     assert (stack.topic("events"), 0) in tool or any(t == stack.topic("events") for t, _ in tool)
     (status,) = [g for g in after["groups"] if g["group"] == stack.group]
     assert status["state"] == "Stable"
     assert status["members"] == 1
     assert status["status"] == "OK"
+
+
+async def test_a_partition_the_group_never_committed_on_counts_its_whole_backlog(stack: MonitorStack) -> None:
+    """Kafka's own tool shows no lag where the group never committed; an operator needs the truth there."""
+    from services.monitor.kafka_lag import KafkaProbe
+
+    group, topic = stack.extra["PROBE_GROUP"] + "-never", stack.topic("probe-never")
+    await asyncio.to_thread(lagging_group, stack.bootstrap, topic, group)
+    probe = KafkaProbe(stack.bootstrap)
+    try:
+        (found,) = await asyncio.to_thread(probe.probe, [group], 0.0, {group: [topic]})
+    finally:
+        probe.close()
+    assert found.committed == {(topic, 0): 4, (topic, 1): 10, (topic, 2): 0}
+    fresh_group = group + "-fresh"  # reads the same topic, committed nowhere: all 30 records are pending
+    probe = KafkaProbe(stack.bootstrap)
+    try:
+        (fresh,) = await asyncio.to_thread(probe.probe, [fresh_group], 0.0, {fresh_group: [topic]})
+    finally:
+        probe.close()
+    assert fresh.committed == {(topic, 0): 0, (topic, 1): 0, (topic, 2): 0}
+    assert sum(fresh.log_end[tp] - off for tp, off in fresh.committed.items()) == 30

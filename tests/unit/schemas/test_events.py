@@ -145,8 +145,32 @@ INVALID = [
     ("total does not add up", "vn.lienthong.obligation.determined", "data.total_vnd", 1, "data.total_vnd"),
     ("overlong text", "vn.lienthong.handoff.returned", "data.reason", "x" * 1001, "data.reason"),
     ("empty reason", "vn.lienthong.dossier.suspended", "data.reason", "   ", "data.reason"),
-    ("non-NFC text", "vn.lienthong.dossier.received", "data.applicant.name", _DECOMPOSED, "data.applicant.name"),
     ("control character", "vn.lienthong.result.ready", "data.result", "Giấy\x07", "data.result"),
+    ("C1 control", "vn.lienthong.dossier.received", "data.applicant.name", "Lê Thị\u0085Mai", "data.applicant.name"),
+    (
+        "right-to-left override",
+        "vn.lienthong.dossier.received",
+        "data.applicant.name",
+        "Nguyễn \u202eiaM",
+        "data.applicant.name",
+    ),
+    (
+        "only zero-width",
+        "vn.lienthong.dossier.received",
+        "data.applicant.name",
+        "\u200b\u200d\ufeff",
+        "data.applicant.name",
+    ),
+    ("year 9999", "vn.lienthong.dossier.closed", "time", "9999-12-31T23:00:00+07:00", "time"),
+    ("past year 9999 in UTC", "vn.lienthong.dossier.closed", "time", "9999-12-31T23:00-12:00", "time"),
+    ("before year 1 in UTC", "vn.lienthong.dossier.closed", "time", "0001-01-01T00:00+14:00", "time"),
+    (
+        "appointment in year 9999",
+        "vn.lienthong.dossier.received",
+        "data.appointment_at",
+        "9999-01-01T08:00:00+07:00",
+        "data.appointment_at",
+    ),
     (
         "unmasked ID number",
         "vn.lienthong.dossier.received",
@@ -215,19 +239,23 @@ def test_invalid_payload_is_rejected_naming_the_field(event_type: str, path: str
 
 
 def test_error_messages_are_bilingual() -> None:
-    raw = _mutate("vn.lienthong.dossier.received", "data.applicant.name", _DECOMPOSED)
+    raw = _mutate("vn.lienthong.dossier.received", "data.applicant.name", "Lê \u202eMai")
     with pytest.raises(EventValidationError) as caught:
         parse_event(raw)
     (error,) = caught.value.errors()
-    assert "NFC" in error["message_en"]
-    assert "NFC" in error["message_vi"]
+    assert "U+202E" in error["message_en"]
+    assert "U+202E" in error["message_vi"]
     assert "Văn bản" in error["message_vi"]
     assert caught.value.fields == ["data.applicant.name"]
 
 
-def test_nfc_helper_makes_text_acceptable() -> None:
-    raw = _mutate("vn.lienthong.dossier.received", "data.applicant.name", nfc(_DECOMPOSED))
-    assert isinstance(parse_event(raw), DossierReceived)
+def test_decomposed_text_is_accepted_and_stored_composed() -> None:
+    """Some input methods and operating systems type NFD: accepted, stored (and forwarded) as NFC."""
+    event = parse_event(_mutate("vn.lienthong.dossier.received", "data.applicant.name", _DECOMPOSED))
+    assert isinstance(event, DossierReceived)
+    assert event.data.applicant.name == nfc(_DECOMPOSED)
+    assert unicodedata.is_normalized("NFC", event.data.applicant.name)
+    assert _DECOMPOSED != nfc(_DECOMPOSED)
 
 
 def test_mask_id_number() -> None:
