@@ -77,15 +77,19 @@ class Pipeline:
         self.on_revoked = list(on_revoked)
 
     async def assigned(self, partitions: set[TopicPartition]) -> None:
-        """A partition is processed only once every store holds all its changelog (written by its last owner)."""
+        """A partition is processed only once every store holds all its changelog (written by its last owner);
+        from then on this worker writes it, and its stores stop reading their own writes back."""
         wanted = sorted(tp.partition for tp in partitions)
         await asyncio.gather(*(store.caught_up(wanted) for store in self.stores))
+        for store in self.stores:
+            store.own(wanted)
 
     async def revoked(self, partitions: set[TopicPartition]) -> None:
         gone = sorted(tp.partition for tp in partitions)
         for store in self.stores:  # a failed batch's writes: the partition's next owner decides them again
             for partition in gone:
                 store.discard(partition)
+            store.disown(gone)
         for hook in self.on_revoked:
             hook(gone)
 

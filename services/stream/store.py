@@ -71,6 +71,8 @@ class Store:
         self._advanced = asyncio.Event()
         self._replica: asyncio.Task[None] | None = None
         self._offsets: Any = None  # a consumer asking the end offsets (no group)
+        self._owned: set[int] = set()  # partitions this worker writes (the replica does not read them back)
+        self._ownership_changed = asyncio.Event()
         self.replica_error: str | None = None
         self.applied = 0
 
@@ -229,6 +231,26 @@ class Store:
         self._advanced.set()
 
     # -- the replica -------------------------------------------------------------------------------------
+    def own(self, partitions: Iterable[int]) -> None:
+        """This worker writes ``partitions`` now (it holds their current state): the replica stops reading back
+        its own writes there. Call once :meth:`caught_up` returned for them."""
+        self._owned.update(partitions)
+        self._ownership_changed.set()
+
+    def disown(self, partitions: Iterable[int]) -> None:
+        """Another worker writes ``partitions`` now: the replica follows them again from the checkpoint."""
+        self._owned.difference_update(partitions)
+        self._ownership_changed.set()
+
+    def _follow_ownership(self, consumer: Any, tps: list[TopicPartition]) -> None:
+        paused = set(consumer.paused())
+        for tp in tps:
+            if tp.partition in self._owned and tp not in paused:
+                consumer.pause(tp)
+            elif tp.partition not in self._owned and tp in paused:
+                consumer.seek(tp, self._checkpoint[tp.partition] + 1)
+                consumer.resume(tp)
+
     async def _replicate(self) -> None:
         backoff = 0.5
         while True:
@@ -242,11 +264,15 @@ class Store:
                 self.replica_error = None
                 backoff = 0.5
                 while True:
+                    if self._ownership_changed.is_set():
+                        self._ownership_changed.clear()
+                        self._follow_ownership(consumer, tps)
                     batches = await consumer.getmany(timeout_ms=500, max_records=10_000)
                     for tp, records in batches.items():
                         self._apply(tp.partition, [(r.offset, r.key, r.value) for r in records])
                     for tp in tps:
-                        self._position[tp.partition] = await consumer.position(tp)
+                        if tp.partition not in self._owned:
+                            self._position[tp.partition] = await consumer.position(tp)
                     if batches:
                         await asyncio.sleep(0)
                     self._advanced.set()

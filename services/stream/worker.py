@@ -117,7 +117,7 @@ class Worker:
     @property
     def broker_ok(self) -> bool:
         """The broker answered a metadata request within the last few seconds."""
-        return time.monotonic() - self.broker_ok_at < 4.0
+        return time.monotonic() - self.broker_ok_at < 7.0
 
     @property
     def ready(self) -> bool:
@@ -183,7 +183,7 @@ class Worker:
                 raise
             except Exception:  # noqa: BLE001 - unreachable: /readyz says so, the ingress answers 503
                 pass
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(3.0)
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -135,3 +135,26 @@ async def test_a_flush_kafka_refuses_keeps_the_writes_staged(kafka_bootstrap: st
         assert store.get(0, b"k", durable=True) == b"v"
     finally:
         await _close(store, producer)
+
+
+async def test_an_owned_partition_is_not_read_back_and_is_followed_again_once_given_up(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    kafka = KafkaClients([kafka_bootstrap])
+    topic = _topic(kafka_bootstrap)
+    mine, p1 = await _opened(kafka, topic, tmp_path / "a")
+    other, p2 = await _opened(kafka, topic, tmp_path / "b")
+    try:
+        assert await mine.caught_up([0], timeout_s=10)
+        mine.own([0])
+        await asyncio.sleep(1.0)  # the replica's next round pauses partition 0
+        other.put(0, b"k", b"written elsewhere")  # only possible if ownership moved: mine must follow once it did
+        await other.flush()
+        await asyncio.sleep(1.0)
+        assert mine.get(0, b"k") is None  # owned: the replica does not read partition 0
+        mine.disown([0])
+        assert await mine.caught_up([0], timeout_s=10)
+        assert mine.get(0, b"k") == b"written elsewhere"
+    finally:
+        await _close(mine, p1)
+        await _close(other, p2)
