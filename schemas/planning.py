@@ -50,21 +50,20 @@ class Plan:
 
 
 def plan_dossier(workflow: Workflow, received_at: datetime, calendar: WorkingCalendar) -> Plan:
-    """Walk the route from intake to result; each step starts when all its predecessors are due.
-    Steps without a budget (the citizen paying) are planned as taking no time."""
-    counted_from = calendar.intake_start(received_at)
+    """Walk the route from intake to result; each step starts when all its predecessors are due, and is due
+    as its clock will count it (:meth:`schemas.workflows.Budget.due`). Steps without a budget (the citizen
+    paying) are planned as taking no time. The appointment is the dossier clock's due."""
+    appointment_clock = workflow.appointment_budget
+    counted_from = (
+        calendar.day_count_start(received_at)
+        if appointment_clock.whole_days is not None
+        else calendar.intake_start(received_at)
+    )
     planned: dict[str, PlannedStep] = {}
     for step in workflow.steps:
-        start = max((planned[a].due for a in step.after), default=counted_from)
-        if step.budget is None:
-            due = start
-        elif step.budget.basis == "calendar":
-            due = start + step.budget.duration(calendar)
-        else:
-            due_or_none = calendar.add(start, step.budget.duration(calendar))
-            if due_or_none is None:  # pragma: no cover - no pauses given, cannot happen
-                raise WorkflowError(f"cannot plan step {step.id}")
-            due = due_or_none
+        first = not step.after
+        start = max((planned[a].due for a in step.after), default=received_at)
+        due = start if step.budget is None else step.budget.due(start, calendar, cutoff=first)
         planned[step.id] = PlannedStep(
             step_id=step.id,
             agency=step.agency or str(step.agency_kind),
@@ -73,10 +72,10 @@ def plan_dossier(workflow: Workflow, received_at: datetime, calendar: WorkingCal
             counted=not step.pauses_dossier_clock,
         )
     pauses: list[Pause] = [(p.start, p.due) for p in planned.values() if not p.counted]
-    appointment = calendar.add(counted_from, workflow.appointment_budget.duration(calendar), pauses)
+    appointment = appointment_clock.due(received_at, calendar, cutoff=True, pauses=pauses)
     stop = set(workflow.dossier_clock.stop_on)
     finishing = [planned[s.id].due for s in workflow.steps if stop & set(s.completed_by)]
-    if appointment is None or not finishing:
+    if not finishing:
         raise WorkflowError(f"{workflow.key}: no step completes the dossier clock")
     return Plan(
         counted_from=counted_from,

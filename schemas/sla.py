@@ -5,10 +5,21 @@ the same state. A clock is a frozen model (storable in a table); each transition
 clock. A clock has *cycles*: every start opens one (a dossier bounced back to a step starts the
 step again) and each cycle gets the whole budget and its own verdict.
 
+Where a clock counts from and when it is due (one place: :func:`counted_start`, :func:`instant_after`,
+:func:`due_of`, used by the watchdog, the forecast, the dashboard and the slip alike):
+
+- a budget of N whole working days (``days``) is counted as days: the receipt day is not counted (with
+  ``apply_cutoff``, a dossier at the counter received after the cut-off or on a day off counts as received
+  on the next working day) and the clock is due at the *end* of the N-th working day after it;
+- a budget in hours or in fractions of a day runs from the instant (the intake cut-off applied at the
+  counter) and is due the instant it is used up;
+- a calendar-day budget (a public listing) runs on the wall clock.
+
 Verdict of a stopped cycle, as the process-control slip shows it (phiếu kiểm soát):
 ``late`` (quá hạn) if stopped after the due instant; ``on_time`` (đúng hạn) if stopped on the due
-instant's calendar day; ``early`` (trước hạn) if stopped on an earlier day. A running cycle past
-its due is already ``late``; otherwise it has no verdict yet.
+instant's calendar day; ``early`` (trước hạn) if stopped on an earlier day. So a result handed over at
+any time on its due day is on time when the budget is in days. A running cycle past its due is already
+``late``; otherwise it has no verdict yet.
 
 Usage::
 
@@ -27,7 +38,19 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from schemas.workcalendar import Pause, WorkingCalendar
 
-__all__ = ["WALL_CLOCK", "ClockStatus", "Cycle", "SlaClock", "TimeBasis", "Verdict", "WallClock", "verdict"]
+__all__ = [
+    "WALL_CLOCK",
+    "ClockStatus",
+    "Cycle",
+    "SlaClock",
+    "TimeBasis",
+    "Verdict",
+    "WallClock",
+    "counted_start",
+    "due_of",
+    "instant_after",
+    "verdict",
+]
 
 Verdict = Literal["early", "on_time", "late"]
 
@@ -135,12 +158,14 @@ def verdict(stopped_at: datetime, due: datetime) -> Verdict:
 
 
 class SlaClock(BaseModel):
-    """A clock with a budget of working (or wall-clock) time and its cycles."""
+    """A clock with a budget of working (or wall-clock) time and its cycles. ``days``: the budget is N
+    whole working days, counted as days (see the module docstring); None: counted from the instant."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     budget: timedelta | None
     basis: Literal["working", "calendar"] = "working"
+    days: int | None = None
     cycles: tuple[Cycle, ...] = ()
 
     @property
@@ -196,17 +221,54 @@ class SlaClock(BaseModel):
         """Status of a cycle (default: the latest) at ``now``."""
         if not self.cycles:
             raise ValueError("the clock was never started")
-        return cycle_status(self.cycles[cycle], self.budget, self.basis, now, calendar)
+        return cycle_status(self.cycles[cycle], self, now, calendar)
 
     def statuses(self, now: datetime, calendar: WorkingCalendar) -> list[ClockStatus]:
-        return [cycle_status(c, self.budget, self.basis, now, calendar) for c in self.cycles]
+        return [cycle_status(c, self, now, calendar) for c in self.cycles]
 
 
-def cycle_status(
-    cycle: Cycle, budget: timedelta | None, basis: str, now: datetime, calendar: WorkingCalendar
-) -> ClockStatus:
-    time: TimeBasis = WALL_CLOCK if basis == "calendar" else calendar
-    start = time.intake_start(cycle.started_at) if cycle.apply_cutoff else cycle.started_at
+def _time(clock: SlaClock, calendar: WorkingCalendar) -> TimeBasis:
+    return WALL_CLOCK if clock.basis == "calendar" else calendar
+
+
+def counted_start(cycle: Cycle, clock: SlaClock, calendar: WorkingCalendar) -> datetime:
+    """Where ``cycle`` of ``clock`` starts counting (see the module docstring)."""
+    if clock.basis == "calendar":
+        return cycle.started_at
+    if clock.days is not None:
+        return calendar.day_count_start(cycle.started_at, cutoff=cycle.apply_cutoff)
+    return calendar.intake_start(cycle.started_at) if cycle.apply_cutoff else cycle.started_at
+
+
+def instant_after(
+    cycle: Cycle, clock: SlaClock, amount: timedelta, calendar: WorkingCalendar, pauses: Iterable[Pause] | None = None
+) -> datetime | None:
+    """The instant ``amount`` of the cycle's counted time will have run (None while an open pause comes first)."""
+    start = counted_start(cycle, clock, calendar)
+    return _time(clock, calendar).add(start, max(amount, timedelta(0)), cycle.pauses if pauses is None else pauses)
+
+
+def due_of(
+    cycle: Cycle,
+    clock: SlaClock,
+    calendar: WorkingCalendar,
+    extra: timedelta = timedelta(0),
+    pauses: Iterable[Pause] | None = None,
+) -> datetime | None:
+    """When the cycle is due (``extra``: that much later, e.g. an escalation level): for a budget in days the
+    end of the day its budget runs out, else that instant. None without a budget, or while paused first."""
+    if clock.budget is None:
+        return None
+    instant = instant_after(cycle, clock, clock.budget + extra, calendar, pauses)
+    if instant is None or clock.days is None or clock.basis == "calendar":
+        return instant
+    return calendar.end_of_day(instant)
+
+
+def cycle_status(cycle: Cycle, clock: SlaClock, now: datetime, calendar: WorkingCalendar) -> ClockStatus:
+    time = _time(clock, calendar)
+    budget = clock.budget
+    start = counted_start(cycle, clock, calendar)
     end = cycle.stopped_at or now
     pauses = [(s, e if e is not None else end) for s, e in cycle.pauses]
     if cycle.stopped_at is None and cycle.paused:
@@ -218,13 +280,15 @@ def cycle_status(
     if budget is not None:
         remaining = budget - elapsed
         # While paused, the due instant is known only if the budget ran out before the pause.
-        due = time.add(start, budget, cycle.pauses if cycle.stopped_at is None else pauses)
-    breached = remaining is not None and remaining < timedelta(0)
+        due = due_of(cycle, clock, calendar, pauses=cycle.pauses if cycle.stopped_at is None else pauses)
+        if due is not None and end <= due and remaining < timedelta(0):
+            remaining = timedelta(0)  # a budget in days: the due day is not over yet
     result: Verdict | None = None
     if due is not None and cycle.stopped_at is not None:
         result = verdict(cycle.stopped_at, due)
     elif due is not None and now > due:
         result = "late"
+    breached = result == "late" or (remaining is not None and remaining < timedelta(0))
     return ClockStatus(
         counted_from=start,
         budget=budget,
@@ -234,7 +298,7 @@ def cycle_status(
         paused=cycle.paused,
         paused_for=paused_for,
         stopped_at=cycle.stopped_at,
-        breached=breached or result == "late",
+        breached=breached,
         verdict=result,
         outcome=cycle.outcome,
         ref=cycle.ref,

@@ -44,7 +44,7 @@ def slip(state: DossierState, workflow: Workflow, now: datetime, calendar: Worki
     rows: list[SlipRow] = []
     for run in state.steps.values():
         step = workflow.step(run.step_id)
-        for status in run.clock.statuses(now, calendar):
+        for cycle, status in zip(run.clock.cycles, run.clock.statuses(now, calendar), strict=True):
             info = state.handoffs.get(status.ref) if status.ref else None
             # A step the same agency continues (or was bounced back to) was not handed over.
             handed = info is not None and info.step_id == step.id
@@ -55,7 +55,7 @@ def slip(state: DossierState, workflow: Workflow, now: datetime, calendar: Worki
                     handoff_id=status.ref,
                     from_agency=info.from_agency if info and handed else run.agency,
                     to_agency=info.to_agency if info and handed else run.agency,
-                    handed_over_at=status.counted_from,
+                    handed_over_at=cycle.started_at,  # when it was handed over (the due counts by its own rule)
                     accepted_at=info.accepted_at if info else None,
                     finished_at=status.stopped_at,
                     due=status.due,

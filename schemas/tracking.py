@@ -127,7 +127,8 @@ def _start_step(
     if run is None:
         budget = step.budget.duration(cal) if step.budget is not None else None
         basis = step.budget.basis if step.budget is not None else "working"
-        run = StepRun(step_id=step.id, agency=agency, clock=SlaClock(budget=budget, basis=basis))
+        days = step.budget.whole_days if step.budget is not None else None
+        run = StepRun(step_id=step.id, agency=agency, clock=SlaClock(budget=budget, basis=basis, days=days))
     run = run.model_copy(
         update={"agency": agency, "clock": run.clock.start(at, apply_cutoff=apply_cutoff, ref=ref), "pause_reasons": ()}
     )
@@ -153,7 +154,8 @@ def _note(state: DossierState, message: str) -> DossierState:
 def start_dossier(event: DossierReceived, workflow: Workflow, calendar: WorkingCalendar) -> DossierState:
     """The state right after reception: dossier clock and first step running."""
     data = event.data
-    clock = SlaClock(budget=workflow.appointment_budget.duration(calendar))
+    appointment = workflow.appointment_budget
+    clock = SlaClock(budget=appointment.duration(calendar), days=appointment.whole_days)
     state = DossierState(
         dossier_code=event.subject,
         workflow_key=workflow.key,
@@ -227,11 +229,19 @@ def apply(state: DossierState, event: Envelope[Any], workflow: Workflow, calenda
     # 4. pauses, resumptions and stops
     steps = dict(state.steps)
     for step_id, run in state.steps.items():
-        if not run.clock.running or (ref is not None and run.clock.current and run.clock.current.ref != ref):
+        if not run.clock.running:
+            continue
+        if (
+            ref is not None
+            and run.clock.current
+            and run.clock.current.ref != ref
+            and not isinstance(event, DossierClosed)
+        ):
             continue
         rules = workflow.step_clock_rules(workflow.step(step_id))
         clock, reasons = _pause_resume(run.clock, run.pause_reasons, rules, kind, at)
-        if kind in rules.stop_on:
+        if kind in rules.stop_on or isinstance(event, DossierClosed):
+            # a closed dossier has no open handoff left, as the router's ledger says: one truth for "open"
             clock = clock.stop(at, kind.rsplit(".", 1)[-1])
         steps[step_id] = run.model_copy(update={"clock": clock, "pause_reasons": reasons})
     clock, reasons = _pause_resume(state.clock, state.pause_reasons, workflow.dossier_clock, kind, at)

@@ -6,12 +6,18 @@ Rules (data in ``schemas/calendar.yaml``):
   and make-up working Saturdays from the ``holidays`` library; plus the province's own extra days
   off and make-up working days per year;
 - office hours in periods (default 07:00-11:30 and 13:30-17:00): only they count;
-- one working day = the office minutes of a day (default 8 h); "N working days" = N x 8 h of office
-  time, so received Monday 09:00 + 1 working day = Tuesday 09:00 (the officer's count);
-- a deadline is the *earliest* instant at which the budget is used up: a budget ending exactly at
-  the close of a period is due at 17:00 (or 11:30) that day, not 07:00 (13:30) the next;
-- intake cut-off (default 16:00): a dossier received later, or on a day off, counts from the start
-  of the next working day (:meth:`WorkingCalendar.intake_start`).
+- a period of N whole working days is counted as the Civil Code counts days (art. 147-148) and as the
+  one-stop officer writes the appointment on the receipt: the day of receipt is not counted; a receipt
+  after the intake cut-off (default 16:00), or on a day off, counts as received on the next working day;
+  the period ends at the *end* of the N-th working day after the day of receipt
+  (:meth:`WorkingCalendar.day_count_start`, :meth:`WorkingCalendar.end_of_day`): received Monday 09:00
+  or 15:59, 1 working day is due at the end of Tuesday; received Monday 16:00 or Saturday, at the end of
+  Wednesday or Tuesday;
+- periods in hours (and fractions of a day, half a working day = 4 h) run from the instant: one working
+  day = the office minutes of a day (default 8 h); their deadline is the *earliest* instant at which the
+  budget is used up (a budget ending exactly at the close of a period is due at 17:00 that day);
+- an intake cut-off also applies to hour periods of a dossier's reception: received later, or on a day
+  off, they count from the start of the next working day (:meth:`WorkingCalendar.intake_start`).
 
 Implementation: every instant maps to its *position*, the office time between a fixed epoch and
 the instant; working days are cached in per-year arrays, so adding and measuring cost a few array
@@ -238,6 +244,36 @@ class WorkingCalendar:
 
     def opening(self, day: date) -> datetime:
         return datetime.combine(day, time.min, self.tz) + timedelta(microseconds=self._periods[0][0])
+
+    def closing(self, day: date) -> datetime:
+        return datetime.combine(day, time.min, self.tz) + timedelta(microseconds=self._periods[-1][1])
+
+    def receipt_day(self, received: datetime, cutoff: bool = True) -> date:
+        """The working day a receipt counts on: its own day, unless it is not a working day or (with
+        ``cutoff``, a dossier at the counter) the receipt came at or after the intake cut-off."""
+        local = self._local(received)
+        day = local.date()
+        if not self.is_working_day(day) or (cutoff and _us(local.time()) >= self._cutoff_us):
+            return self._next_working_day(day)
+        return day
+
+    def day_count_start(self, received: datetime, cutoff: bool = True) -> datetime:
+        """Where a period of whole working days starts running: the opening of the first working day after
+        the receipt day (the receipt day itself is not counted)."""
+        return self.opening(self._next_working_day(self.receipt_day(received, cutoff)))
+
+    def end_of_day(self, instant: datetime) -> datetime:
+        """The last instant of ``instant``'s day (Asia/Ho_Chi_Minh): a period counted in days ends then."""
+        day = self._local(instant).date()
+        return datetime.combine(day + timedelta(days=1), time.min, self.tz) - timedelta(microseconds=1)
+
+    def due_in_days(
+        self, received: datetime, n: int, pauses: Iterable[Pause] = (), cutoff: bool = True
+    ) -> datetime | None:
+        """The end of the N-th working day after the receipt day (pauses, in office time, push it on);
+        None while a still-open pause comes first."""
+        landing = self.add(self.day_count_start(received, cutoff), self.days(n), pauses)
+        return None if landing is None else self.end_of_day(landing)
 
     def elapsed(self, start: datetime, end: datetime, pauses: Iterable[Pause] = ()) -> timedelta:
         """Office time from ``start`` to ``end`` not covered by ``pauses`` (zero if end <= start)."""

@@ -293,8 +293,8 @@ class SimulatedAgency:
                 continue  # the same agency goes on under this handoff
             target = nxt.agency or self._pick(nxt, code)
             now = datetime.now(TZ)
-            budget = nxt.budget.duration(self._calendar) if nxt.budget else self._calendar.days(1)
-            due = self._calendar.add(self._calendar.next_office_instant(now), budget) or now
+            cal = self._calendar
+            due = nxt.budget.due(now, cal) if nxt.budget else cal.due_in_days(now, 1, cutoff=False) or now
             event_id = f"{handoff_id}-to-{nxt.id}"[:120]
             event: dict[str, Any] = {
                 "specversion": "1.0",

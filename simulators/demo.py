@@ -47,6 +47,7 @@ class DemoSummary:
     sent: int
     completed: int
     open_handoffs: int
+    dashboard_open: int | None  # open handoffs as the Office's dashboard and /metrics count them
     latencies_ms: list[float]
     result_latencies_ms: list[float]
     quarantined: int
@@ -60,6 +61,8 @@ class DemoSummary:
             return f"{self.sent - self.completed} of {self.sent} dossiers did not complete"
         if self.quarantined or self.dead_lettered:
             return f"{self.quarantined} quarantined and {self.dead_lettered} dead-lettered events"
+        if self.dashboard_open is not None and self.dashboard_open != self.open_handoffs:
+            return f"the dashboard counts {self.dashboard_open} open handoffs, the ledgers {self.open_handoffs}"
         return "" if self.sent else "no dossier was received"
 
     def lines(self) -> list[str]:
@@ -78,6 +81,7 @@ class DemoSummary:
             f"  mọi kết quả bước p50/p95 / all step results {pct(self.latencies_ms, 0.5)} / "
             f"{pct(self.latencies_ms, 0.95)}  (n={len(self.latencies_ms)})",
             f"  phiếu chuyển còn mở / handoffs still open    {self.open_handoffs}",
+            f"  theo bảng theo dõi / as the dashboard counts {_or_dash(self.dashboard_open)}",
             f"  cách ly / quarantined                       {self.quarantined}",
             f"  thư chết / dead-lettered                    {self.dead_lettered}",
             *(f"  còn mở / still open: {line}" for line in self.stuck[:10]),
@@ -209,6 +213,24 @@ def _dashboard_line(settings: Settings, url: str) -> str:
     return line
 
 
+def _or_dash(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+async def _dashboard_open(stack: Stack) -> int | None:
+    """Open handoffs as the monitor counts them (``lienthong_handoffs_open`` of /metrics, every agency pair); it
+    must equal the ledgers' count: one truth for "open"."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            text = (await client.get(f"{stack.worker_url(0)}/metrics")).text
+    except httpx.HTTPError:
+        return None
+    values = [line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith("lienthong_handoffs_open{")]
+    return int(sum(float(v) for v in values))
+
+
 async def _safe_ledger(stack: Stack, code: str) -> dict[str, Any] | None:
     try:
         return await stack.ledger(code)
@@ -228,6 +250,7 @@ async def _summary(stack: Stack, codes: list[str], settings: Settings, since: da
         sent=len(codes),
         completed=sum(1 for x in ledgers if x["status"] == "closed"),
         open_handoffs=sum(len(x["open_handoffs"]) for x in ledgers),
+        dashboard_open=await _dashboard_open(stack),
         latencies_ms=_latencies(stack, None),
         result_latencies_ms=_latencies(stack, _RESULTS),
         quarantined=len(quarantined),

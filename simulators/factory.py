@@ -48,7 +48,11 @@ def dossier_received(
 ) -> Any:
     rng = rng or random.Random(code)
     calendar = default_calendar()
-    appointment = calendar.add(calendar.intake_start(at), calendar.days(budget_days)) or at + timedelta(days=14)
+    appointment = (
+        calendar.due_in_days(at, int(budget_days))
+        if float(budget_days).is_integer()
+        else calendar.add(calendar.intake_start(at), calendar.days(budget_days))
+    ) or at + timedelta(days=14)
     return make_event(
         "vn.lienthong.dossier.received",
         "one-stop",

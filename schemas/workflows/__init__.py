@@ -15,7 +15,7 @@ Usage::
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal, Self
@@ -27,7 +27,8 @@ from schemas.agencies import AgencyKind, default_agencies
 from schemas.errors import WorkflowError
 from schemas.events import EVENT_TYPES
 from schemas.fields import ProcedureCode, StepId
-from schemas.workcalendar import WorkingCalendar
+from schemas.sla import Cycle, SlaClock, due_of
+from schemas.workcalendar import Pause, WorkingCalendar
 
 __all__ = [
     "WORKFLOWS_DIR",
@@ -69,6 +70,29 @@ class Budget(BaseModel):
     @property
     def basis(self) -> Literal["working", "calendar"]:
         return "calendar" if self.calendar_days is not None else "working"
+
+    def clock(self, calendar: WorkingCalendar) -> SlaClock:
+        """A clock with this budget (not started)."""
+        return SlaClock(budget=self.duration(calendar), basis=self.basis, days=self.whole_days)
+
+    def due(
+        self, start: datetime, calendar: WorkingCalendar, cutoff: bool = False, pauses: Iterable[Pause] = ()
+    ) -> datetime:
+        """When work started at ``start`` with this budget is due, as every clock counts it (``cutoff``: a
+        dossier received at the counter; ``pauses``: closed pauses, time not counted)."""
+        cycle = Cycle(started_at=start, apply_cutoff=cutoff)
+        due = due_of(cycle, self.clock(calendar), calendar, pauses=tuple(pauses))
+        if due is None:
+            raise WorkflowError("a budget's due is unknown while a pause is open")
+        return due
+
+    @property
+    def whole_days(self) -> int | None:
+        """N for a budget of N whole working days, counted as days (the Civil Code's way: the receipt day is
+        not counted, the period ends at the end of its last day); None for hours and fractions of a day,
+        which run from the instant."""
+        days = self.working_days
+        return int(days) if days is not None and float(days).is_integer() else None
 
     def duration(self, calendar: WorkingCalendar) -> timedelta:
         """Office time for a working budget, wall-clock time for a calendar-days budget."""

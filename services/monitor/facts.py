@@ -9,8 +9,9 @@ handoff's sending and receiving agencies, as the slip shows them). A cycle an ag
 own handoff (payment after the payment notice), or the first step at the one-stop-shop, has
 ``handed=False`` and the same agency on both sides.
 
-Turnaround is office time (working hours) from the cycle's start to its stop, paused time excluded:
-``ClockStatus.elapsed`` for working-day steps, the office time over the same span for calendar-day steps.
+Turnaround is office time (working hours) from the cycle's start (the handoff, the reception) to its stop,
+paused time excluded, whatever the budget's unit: it measures the work, while the due (a budget in days is
+counted from the day after the handoff, ``schemas.sla``) judges it.
 
 Usage::
 
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from schemas.agencies import default_agencies
-from schemas.sla import ClockStatus, Cycle, Verdict
+from schemas.sla import Cycle, Verdict
 from schemas.workcalendar import WorkingCalendar
 from schemas.workflows import Workflow
 from services.watchdog.state import WatchState
@@ -63,7 +64,7 @@ class CycleFact:
     from_agency: str
     to_agency: str  # the agency holding the cycle
     handed: bool
-    started_at: datetime  # where the clock counts from
+    started_at: datetime  # when the handoff (or the reception) started it; the due counts from the clock's rule
     accepted_at: datetime | None
     finished_at: datetime | None
     due: datetime | None
@@ -144,12 +145,10 @@ class MarkFact:
         return self.agency == agency or (self.pair is not None and agency in self.pair)
 
 
-def _elapsed_h(cycle: Cycle, status: ClockStatus, basis: str, now: datetime, cal: WorkingCalendar) -> float:
-    if basis != "calendar":
-        return hours(status.elapsed)
+def _elapsed_h(cycle: Cycle, now: datetime, cal: WorkingCalendar) -> float:
     end = cycle.stopped_at or now
     pauses = [(s, e if e is not None else end) for s, e in cycle.pauses]
-    return hours(cal.elapsed(status.counted_from, end, pauses))
+    return hours(cal.elapsed(cycle.started_at, end, pauses))
 
 
 def cycle_facts(state: WatchState, workflow: Workflow, now: datetime, cal: WorkingCalendar) -> list[CycleFact]:
@@ -171,7 +170,7 @@ def cycle_facts(state: WatchState, workflow: Workflow, now: datetime, cal: Worki
                     from_agency=info.from_agency if info is not None and handed else run.agency,
                     to_agency=info.to_agency if info is not None and handed else run.agency,
                     handed=handed,
-                    started_at=status.counted_from,
+                    started_at=cycle.started_at,
                     accepted_at=info.accepted_at if info is not None else None,
                     finished_at=status.stopped_at,
                     due=status.due,
@@ -179,7 +178,7 @@ def cycle_facts(state: WatchState, workflow: Workflow, now: datetime, cal: Worki
                     verdict=status.verdict,
                     outcome=status.outcome,
                     paused=status.paused,
-                    elapsed_h=_elapsed_h(cycle, status, run.clock.basis, now, cal),
+                    elapsed_h=_elapsed_h(cycle, now, cal),
                     remaining_h=hours(status.remaining) if status.remaining is not None else None,
                 )
             )
@@ -202,7 +201,7 @@ def dossier_fact(state: WatchState, now: datetime, cal: WorkingCalendar) -> Doss
         outcome=status.outcome,
         verdict=status.verdict,
         paused=status.paused,
-        elapsed_h=hours(status.elapsed),
+        elapsed_h=_elapsed_h(dossier.clock.cycles[-1], now, cal),
         remaining_h=hours(status.remaining) if status.remaining is not None else None,
         bounces=len(state.bounces),
         supplements=len(state.supplements),

@@ -239,11 +239,10 @@ def _receive(ledger: Ledger | None, event: DossierReceived, ctx: RoutingContext)
 
 
 def _due(step: Step, start: datetime, calendar: WorkingCalendar, appointment: datetime) -> datetime | None:
+    """The handoff's due as every clock counts it (:meth:`schemas.workflows.Budget.due`)."""
     if step.budget is None:
         return appointment
-    if step.budget.basis == "calendar":
-        return start + step.budget.duration(calendar)
-    return calendar.add(calendar.next_office_instant(start), step.budget.duration(calendar))
+    return step.budget.due(start, calendar)
 
 
 def _finish(work: _Work) -> Ledger:

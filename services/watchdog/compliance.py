@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from schemas.fields import nfc
 from schemas.workcalendar import WorkingCalendar
-from services.watchdog.findings import Collector, Finding, name_vi, rule_key, when_vi
+from services.watchdog.findings import Collector, Finding, name_vi, rule_key, when_en, when_vi
 from services.watchdog.rules import Audience, RuleSet
 from services.watchdog.state import WatchState
 
@@ -102,6 +102,6 @@ def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCale
                 state.ledger.receiving_unit,
                 f"Chưa trả kết quả: hồ sơ {code} đã có kết quả lúc {when_vi(ready)} nhưng sau {span:g} giờ làm việc"
                 " vẫn chưa trả kết quả hoặc kết thúc trên phần mềm một cửa.",
-                f"Result not returned: dossier {code} has had its result since {ready:%Y-%m-%d %H:%M} but was not"
+                f"Result not returned: dossier {code} has had its result since {when_en(ready)} but was not"
                 f" returned or closed in the one-stop software within {span:g} working hours.",
             )

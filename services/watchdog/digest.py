@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from schemas.sla import due_of
 from schemas.workcalendar import WorkingCalendar
 from schemas.workflows import Workflow
 from services.watchdog.forecast import at_elapsed
@@ -50,19 +51,20 @@ def near_due(
         cycle, budget = run.clock.current, run.clock.budget
         if cycle is None or cycle.stopped_at is not None or budget is None:
             continue
-        threshold = rules.due_soon.handoff.amount(budget, cal, wall=run.clock.basis == "calendar")
-        due = at_elapsed(cycle, run.clock.basis, budget, cal)
-        soon = at_elapsed(cycle, run.clock.basis, budget - threshold, cal)
+        threshold = rules.due_soon.handoff.amount(
+            budget, cal, wall=run.clock.basis == "calendar", whole_days=run.clock.days is not None
+        )
+        due = due_of(cycle, run.clock, cal)
+        soon = at_elapsed(cycle, run.clock, budget - threshold, cal)
         if due is not None and soon is not None and soon <= now < due:
             remaining = run.clock.status(now, cal).remaining or timedelta(0)
             hid = cycle.ref or f"{state.code}:{run.step_id}"
             items.append(NearDue("handoff", state.code, hid, run.step_id, run.agency, due, _h(remaining)))
     clock = state.dossier.clock
     if clock.running and clock.budget is not None and clock.current is not None:
-        due = at_elapsed(clock.current, "working", clock.budget, cal)
-        soon = at_elapsed(
-            clock.current, "working", clock.budget - rules.due_soon.dossier.amount(clock.budget, cal), cal
-        )
+        due = due_of(clock.current, clock, cal)
+        ahead = rules.due_soon.dossier.amount(clock.budget, cal, whole_days=clock.days is not None)
+        soon = at_elapsed(clock.current, clock, clock.budget - ahead, cal)
         if due is not None and soon is not None and soon <= now < due:
             holders = [r.agency for r in state.dossier.steps.values() if r.clock.running and r.clock.budget]
             remaining = clock.status(now, cal).remaining or timedelta(0)

@@ -282,9 +282,11 @@ class Watchdog:
         return items
 
     def digest_due(self, now: datetime) -> bool:
-        """From the configured hour on (Asia/Ho_Chi_Minh), until today's digest is marked sent."""
+        """On a working day, from the configured hour on (Asia/Ho_Chi_Minh), until today's digest is marked sent."""
         local = now.astimezone(self.calendar.tz)
-        return local.time() >= self.digest_at and self.index.get(DIGEST_PARTITION, _digest_mark(local)) is None
+        if not self.calendar.is_working_day(local.date()) or local.time() < self.digest_at:
+            return False
+        return self.index.get(DIGEST_PARTITION, _digest_mark(local)) is None
 
     def maybe_digest(
         self, partitions: list[int], now: datetime | None = None, mark: bool = True

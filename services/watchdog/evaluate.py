@@ -19,12 +19,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from schemas.fields import nfc
-from schemas.sla import WALL_CLOCK, Cycle, TimeBasis
+from schemas.sla import Cycle, SlaClock, due_of, instant_after
 from schemas.tracking import StepRun
 from schemas.workcalendar import WorkingCalendar
 from schemas.workflows import Step, Workflow
 from services.watchdog.compliance import compliance
-from services.watchdog.findings import Collector, Evaluation, Finding, name_vi, rule_key, when_vi
+from services.watchdog.findings import Collector, Evaluation, Finding, name_vi, rule_key, when_en, when_vi
 from services.watchdog.forecast import Culprit, culprit, forecast
 from services.watchdog.rules import Audience, RuleSet
 from services.watchdog.state import WatchState
@@ -35,15 +35,22 @@ _ZERO = timedelta(0)
 
 
 class _Clock:
-    """One running cycle's arithmetic, its counted start computed once: the instant ``amount`` will have run."""
+    """One running cycle's arithmetic (:mod:`schemas.sla`'s, the dashboard's): when ``amount`` of its counted
+    time will have run, and when it is due (``extra`` later: an escalation level)."""
 
-    def __init__(self, cycle: Cycle, basis: str, cal: WorkingCalendar) -> None:
-        self.time: TimeBasis = WALL_CLOCK if basis == "calendar" else cal
-        self.start = self.time.intake_start(cycle.started_at) if cycle.apply_cutoff else cycle.started_at
-        self.pauses = cycle.pauses
+    def __init__(self, cycle: Cycle, clock: SlaClock, cal: WorkingCalendar) -> None:
+        self.cycle, self.clock, self.cal = cycle, clock, cal
 
     def at(self, amount: timedelta) -> datetime | None:
-        return self.time.add(self.start, max(amount, _ZERO), self.pauses)
+        return instant_after(self.cycle, self.clock, amount, self.cal)
+
+    def due(self, extra: timedelta = _ZERO) -> datetime | None:
+        return due_of(self.cycle, self.clock, self.cal, extra)
+
+
+def _after(due: datetime | None) -> datetime | None:
+    """Overdue means past the due: the first microsecond after it (a due in days is the end of its day)."""
+    return None if due is None else due + timedelta(microseconds=1)
 
 
 def evaluate(state: WatchState, workflow: Workflow, rules: RuleSet, now: datetime, cal: WorkingCalendar) -> Evaluation:
@@ -79,9 +86,11 @@ def _handoff_rules(
         c.fire(Finding(rule, level, hid, step.id, n, agency, aud, at, due, nfc(vi), en, cycle.ref))
 
     if budget is not None:
-        clock = _Clock(cycle, basis, cal)
-        due = clock.at(budget)
-        threshold = rules.due_soon.handoff.amount(budget, cal, wall=basis == "calendar")
+        clock = _Clock(cycle, run.clock, cal)
+        due = clock.due()
+        threshold = rules.due_soon.handoff.amount(
+            budget, cal, wall=basis == "calendar", whole_days=run.clock.days is not None
+        )
         if due is not None and (at := c.due(rule_key(hid, step.id, n, "due_soon"), clock.at(budget - threshold), due)):
             finding(
                 "due_soon",
@@ -89,15 +98,15 @@ def _handoff_rules(
                 at,
                 due,
                 f"Sắp đến hạn: {where_vi()} phải hoàn thành trước {when_vi(due)}.",
-                f"Due soon: {where_en()} is due by {due:%Y-%m-%d %H:%M}.",
+                f"Due soon: {where_en()} is due by {when_en(due)}.",
                 ("unit",),
             )
         for lv in rules.overdue:
             days = lv.after_working_days
             extra = cal.days(days) if basis == "working" else timedelta(days=days)
-            if at := c.due(rule_key(hid, step.id, n, "overdue", lv.level), clock.at(budget + extra)):
-                since_vi = f" lúc {when_vi(due)}" if due else ""
-                since_en = f" {due:%Y-%m-%d %H:%M}" if due else ""
+            if at := c.due(rule_key(hid, step.id, n, "overdue", lv.level), _after(clock.due(extra))):
+                since_vi = f" (hạn: {when_vi(due)})" if due else ""
+                since_en = f" ({when_en(due)})" if due else ""
                 finding(
                     "overdue",
                     lv.level,
@@ -122,7 +131,7 @@ def _handoff_rules(
                 f"Chưa tiếp nhận: {name_vi(agency)} chưa nhận {where_vi()} sau {span:g} giờ làm việc"
                 f" kể từ {when_vi(requested)}.",
                 f"Unacknowledged: {agency} has not accepted {where_en()} within {span:g} working hours"
-                f" of {requested:%Y-%m-%d %H:%M}.",
+                f" of {when_en(requested)}.",
                 ("unit",),
             )
     if budget is not None and basis == "working":  # a listing or the citizen paying is waiting, not stalling
@@ -137,7 +146,7 @@ def _handoff_rules(
                 None,
                 f"Không có tiến triển: {where_vi()} không có cập nhật nào trong {span:g} giờ làm việc"
                 f" (lần cuối {when_vi(last)}).",
-                f"Stalled: no event on {where_en()} for {span:g} working hours (last {last:%Y-%m-%d %H:%M}).",
+                f"Stalled: no event on {where_en()} for {span:g} working hours (last {when_en(last)}).",
                 ("unit", "head"),
             )
 
@@ -148,8 +157,8 @@ def _dossier_rules(c: Collector, state: WatchState, workflow: Workflow, rules: R
     if cycle is None or cycle.stopped_at is not None or budget is None:
         return
     now, code, n = c.now, state.code, len(sla.cycles)
-    clock = _Clock(cycle, "working", cal)
-    due = clock.at(budget)
+    clock = _Clock(cycle, sla, cal)
+    due = clock.due()
     if due is None:  # paused (the citizen supplementing or paying): nothing runs against the dossier
         return
     c.out.dossier_due = due
@@ -164,27 +173,27 @@ def _dossier_rules(c: Collector, state: WatchState, workflow: Workflow, rules: R
         who = blame()
         c.fire(Finding(rule, level, code, "-", n, who.agency, aud, at, due, nfc(vi), en, who.handoff_id))
 
-    threshold = rules.due_soon.dossier.amount(budget, cal)
+    threshold = rules.due_soon.dossier.amount(budget, cal, whole_days=sla.days is not None)
     if at := c.due(rule_key(code, "-", n, "due_soon"), clock.at(budget - threshold), due):
         finding(
             "due_soon",
             1,
             at,
             f"Sắp đến hạn trả kết quả: hồ sơ {code} phải có kết quả trước {when_vi(due)}.",
-            f"Due soon: dossier {code} must have its result by {due:%Y-%m-%d %H:%M}.",
+            f"Due soon: dossier {code} must have its result by {when_en(due)}.",
             ("unit", "office"),
         )
     office: tuple[Audience, ...] = ("office",)
     for lv in rules.overdue:
         days = lv.after_working_days
-        if at := c.due(rule_key(code, "-", n, "overdue", lv.level), clock.at(budget + cal.days(days))):
+        if at := c.due(rule_key(code, "-", n, "overdue", lv.level), _after(clock.due(cal.days(days)))):
             finding(
                 "overdue",
                 lv.level,
                 at,
-                f"Hồ sơ trễ hạn (cảnh báo cấp {lv.level}): hồ sơ {code} đã quá hạn trả kết quả lúc {when_vi(due)}"
+                f"Hồ sơ trễ hạn (cảnh báo cấp {lv.level}): hồ sơ {code} đã quá hạn trả kết quả (hạn: {when_vi(due)})"
                 + (f", quá {days:g} ngày làm việc." if days else "."),
-                f"Dossier late (level {lv.level}): dossier {code} passed its result due {due:%Y-%m-%d %H:%M}"
+                f"Dossier late (level {lv.level}): dossier {code} passed its result due {when_en(due)}"
                 + (f" by {days:g} working days." if days else "."),
                 lv.audience if "office" in lv.audience else (*lv.audience, *office),
             )
@@ -203,7 +212,7 @@ def _dossier_rules(c: Collector, state: WatchState, workflow: Workflow, rules: R
                 at,
                 f"Chưa có phiếu xin lỗi: hồ sơ {code} sẽ trễ hạn ({when_vi(due)}) nhưng chưa có phiếu xin lỗi"
                 f" và hẹn lại ngày trả kết quả {lead:g} ngày làm việc trước hạn.",
-                f"No apology: dossier {code} will be late (due {due:%Y-%m-%d %H:%M}) and no apology with a new"
+                f"No apology: dossier {code} will be late (due {when_en(due)}) and no apology with a new"
                 f" appointment was issued {lead:g} working day(s) before its due.",
                 ("unit", "office"),
             )

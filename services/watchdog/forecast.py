@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from schemas.sla import WALL_CLOCK, Cycle, TimeBasis
+from schemas.sla import Cycle, SlaClock, instant_after
 from schemas.tracking import DossierState, StepRun
 from schemas.workcalendar import WorkingCalendar
 from schemas.workflows import Workflow
@@ -27,12 +27,10 @@ __all__ = ["Culprit", "Forecast", "at_elapsed", "culprit", "forecast"]
 _ZERO = timedelta(0)
 
 
-def at_elapsed(cycle: Cycle, basis: str, amount: timedelta, calendar: WorkingCalendar) -> datetime | None:
-    """The instant at which ``amount`` of a cycle's counted time will have run (its due, for the budget);
-    None while a still-open pause comes first. Same arithmetic as ``SlaClock.status``."""
-    time: TimeBasis = WALL_CLOCK if basis == "calendar" else calendar
-    start = time.intake_start(cycle.started_at) if cycle.apply_cutoff else cycle.started_at
-    return time.add(start, max(amount, _ZERO), cycle.pauses)
+def at_elapsed(cycle: Cycle, clock: SlaClock, amount: timedelta, calendar: WorkingCalendar) -> datetime | None:
+    """The instant at which ``amount`` of a cycle's counted time will have run; None while a still-open pause
+    comes first. The arithmetic of ``SlaClock.status`` (:func:`schemas.sla.instant_after`)."""
+    return instant_after(cycle, clock, amount, calendar)
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,7 @@ def forecast(state: DossierState, workflow: Workflow, now: datetime, cal: Workin
     stop = set(workflow.dossier_clock.stop_on)
     finishing = [offsets[s.id] for s in workflow.steps if stop & set(s.completed_by)]
     needed = max(finishing or offsets.values())
-    crossing = None if moving else at_elapsed(clock.current, "working", clock.budget - needed, cal)
+    crossing = None if moving else at_elapsed(clock.current, clock, clock.budget - needed, cal)
     return Forecast(remaining=status.remaining, needed=needed, due=status.due, crossing=crossing)
 
 

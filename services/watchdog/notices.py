@@ -27,10 +27,11 @@ import yaml
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.agencies import default_agencies
+from schemas.events import TZ
 from schemas.fields import nfc
 from schemas.workcalendar import WorkingCalendar
 from schemas.workflows import Workflow
-from services.watchdog.findings import hours_en, hours_vi, when_vi
+from services.watchdog.findings import hours_en, hours_vi
 from services.watchdog.forecast import Culprit, Forecast
 from services.watchdog.rules import RuleSet
 from services.watchdog.state import WatchState
@@ -119,7 +120,9 @@ def draft_notice(
     """The notice for a dossier that will be late (``fc.late``); its id is stable per dossier clock cycle."""
     assert fc.due is not None
     days = max(1, math.ceil(fc.delay / cal.day_length)) + rules.notices.extra_working_days
-    new_date = cal.add(fc.due, cal.days(days)) or fc.due + timedelta(days=days)
+    # a new appointment is a day, as the first one: the end of the day ``days`` working days after it
+    moved = cal.add(fc.due, cal.days(days)) or fc.due + timedelta(days=days)
+    new_date = cal.end_of_day(moved) if state.dossier.clock.days is not None else moved
     agencies = default_agencies()
     agency_vi = agencies[who.agency].name_vi if who.agency in agencies else who.agency
     step = next((s for s in workflow.steps if s.id == who.step_id), None)
@@ -180,7 +183,7 @@ def notice_document(notice: Notice) -> dict[str, Any]:
 
 
 def _date_vi(at: datetime) -> str:
-    return f"{at:%d/%m/%Y}"
+    return f"{at.astimezone(TZ):%d/%m/%Y}"
 
 
 def render_notice(notice: Notice, place: str = "Nha Trang") -> str:
@@ -193,9 +196,9 @@ def render_notice(notice: Notice, place: str = "Nha Trang") -> str:
         "agency_name": agency.name_vi if agency else notice.responsible_agency,
         "procedure_name": notice.procedure_name_vi,
         "dossier_code": notice.dossier_code,
-        "due_date": when_vi(notice.due),
+        "due_date": _date_vi(notice.due),  # the form says "ngày ...": the date alone, never "ngày 08:00 ngày ..."
         "reason": notice.reason_vi,
-        "new_date": when_vi(notice.new_appointment_at),
+        "new_date": _date_vi(notice.new_appointment_at),
     }
     escaped = {k: html.escape(v) for k, v in values.items()}
     paragraphs = "\n".join(f"<p>{Template(html.escape(p)).safe_substitute(escaped)}</p>" for p in template.paragraphs)

@@ -23,6 +23,7 @@ Usage::
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
@@ -82,8 +83,11 @@ class Threshold(BaseModel):
             raise ValueError("give at least one of working_days, working_hours, budget_fraction")
         return self
 
-    def amount(self, budget: timedelta, calendar: WorkingCalendar, wall: bool = False) -> timedelta:
-        """The threshold for a clock of ``budget`` (wall: a calendar-day clock, where a day is 24 h)."""
+    def amount(
+        self, budget: timedelta, calendar: WorkingCalendar, wall: bool = False, whole_days: bool = False
+    ) -> timedelta:
+        """The threshold for a clock of ``budget`` (wall: a calendar-day clock, where a day is 24 h; whole_days:
+        a budget counted in days, whose threshold is whole days too: at least its last day)."""
         limits: list[timedelta] = []
         if self.working_days is not None:
             limits.append(timedelta(days=self.working_days) if wall else calendar.days(self.working_days))
@@ -91,7 +95,11 @@ class Threshold(BaseModel):
             limits.append(timedelta(hours=self.working_hours))
         if self.budget_fraction is not None:
             limits.append(budget * self.budget_fraction)
-        return min(min(limits), budget)
+        threshold = min(min(limits), budget)
+        if whole_days and not wall:
+            days = max(1, math.ceil(threshold / calendar.day_length))
+            threshold = min(calendar.days(days), budget)
+        return threshold
 
     def horizon(self, calendar: WorkingCalendar) -> timedelta:
         """An upper bound of :meth:`amount` in office time (for the digest's look-ahead)."""

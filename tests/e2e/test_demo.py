@@ -40,6 +40,7 @@ def test_the_demo_plays_a_day_and_every_dossier_completes(kafka_bootstrap: str, 
     assert "/6  có kết quả" in out  # progress, in Vietnamese
     assert "hồ sơ hoàn thành / dossiers completed       6" in out
     assert "phiếu chuyển còn mở / handoffs still open    0" in out
+    assert "theo bảng theo dõi / as the dashboard counts 0" in out  # the dashboard, /metrics and ledgers agree
     assert "thư chết / dead-lettered                    0" in out
     assert "cách ly / quarantined                       0" in out
     assert "/monitor/  — đăng nhập / sign in: vanphong / " in out  # the Office's account, on the first run

@@ -7,8 +7,11 @@ The clock stands at Thursday 26/11/2026 10:00 (Asia/Ho_Chi_Minh). The dossiers (
 - D2 finished: tax determined the obligations days after its due (a late handoff), the dossier still early;
 - D3 tax returned the cadastral form to the land registry (a bounce), which sent it again; the citizen is paying;
 - D4 the land registry asked for a supplement; tax holds it now, due this afternoon (near due);
-- D5 the land registry holds it past its due (overdue handoff); the dossier is due tomorrow morning (near due);
+- D5 the land registry holds it past its due (overdue handoff); the dossier is due at the end of today (near due);
 - D6 late: the land registry overran twice, an apology was sent; still open (overdue list).
+
+Dues in days are counted as the one-stop-shop counts them: the day of receipt (or of the handoff) is not
+counted, N working days end at the end of the N-th working day after it.
 
 Tuesday 24/11/2026 is a day off (Vietnam Culture Day): nobody posts anything that day.
 """
@@ -143,7 +146,7 @@ async def receive(s: MonitorStack, dossier: str, at: datetime) -> None:
         "receiving_unit": "one-stop",
         "channel": "counter",
         "received_at": at,
-        "appointment_at": cal.add(cal.intake_start(at), cal.days(8)),
+        "appointment_at": cal.due_in_days(at, 8),
         "applicant": {"name": "Nguyễn Thị Hồng"},
     }
     await s.post("one-stop", "vn.lienthong.dossier.received", dossier, at, data)
@@ -258,17 +261,21 @@ async def d4(s: MonitorStack) -> None:
 
 
 async def d5(s: MonitorStack) -> None:
+    # received Friday 13/11 (not counted): the 8th working day is Thursday 26/11 (Tuesday 24 is off); handed
+    # to the land registry that Friday, its 2 days ended with Tuesday 17/11
     c = code(5)
-    await receive(s, c, vn(2026, 11, 16, 8))
-    lc = await to_land(s, c, vn(2026, 11, 16, 9))
-    await accept(s, "land-registry", c, lc, vn(2026, 11, 16, 10), "Đặng Minh Tuấn")
+    await receive(s, c, vn(2026, 11, 13, 8))
+    lc = await to_land(s, c, vn(2026, 11, 13, 9))
+    await accept(s, "land-registry", c, lc, vn(2026, 11, 13, 10), "Đặng Minh Tuấn")
 
 
 async def d6(s: MonitorStack) -> None:
+    # received Monday 9/11 (not counted): 8 working days end with Thursday 19/11, and the citizen's payment
+    # (Wednesday 18 09:00 -> Thursday 19 10:00, 9 office hours) moves the end to Monday 23/11: late by now
     c = code(6)
-    await receive(s, c, vn(2026, 11, 11, 8))
-    lc = await to_land(s, c, vn(2026, 11, 11, 8, 30))
-    await accept(s, "land-registry", c, lc, vn(2026, 11, 11, 9), "Đặng Minh Tuấn")
+    await receive(s, c, vn(2026, 11, 9, 8))
+    lc = await to_land(s, c, vn(2026, 11, 9, 8, 30))
+    await accept(s, "land-registry", c, lc, vn(2026, 11, 9, 9), "Đặng Minh Tuấn")
     tax = await cadastral(s, c, lc, vn(2026, 11, 16, 10))
     await accept(s, "tax", c, tax, vn(2026, 11, 16, 11), "Lê Thị Mai")
     await obligations(s, c, tax, vn(2026, 11, 18, 9))

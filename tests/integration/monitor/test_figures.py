@@ -67,10 +67,13 @@ def independent(log: dict[str, list[Any]]) -> tuple[dict[tuple[str, str], dict[s
                 if status.stopped_at is None:
                     pair["open"] += 1
                     pair["overdue"] += status.verdict == "late"
-                    if pair["oldest"] is None or (status.counted_from, subject) < pair["oldest"]:
-                        pair["oldest"] = (status.counted_from, subject)
+                    if pair["oldest"] is None or (cycle.started_at, subject) < pair["oldest"]:
+                        pair["oldest"] = (cycle.started_at, subject)
                 elif status.outcome == "completed":
-                    pair["hours"].append(status.elapsed.total_seconds() / 3600)
+                    # turnaround: office time from the handoff to the result, paused time excluded
+                    pauses = [(a, b or cycle.stopped_at) for a, b in cycle.pauses]
+                    worked = cal.elapsed(cycle.started_at, status.stopped_at, pauses)
+                    pair["hours"].append(worked.total_seconds() / 3600)
                     if status.verdict is not None:
                         pair[status.verdict] += 1
         for event in events:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import unicodedata
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -133,7 +133,10 @@ async def test_poison_record_does_not_stop_the_watch(stack: WatchStack) -> None:
 
 async def test_apology_notice_reaches_the_one_stop_shop_and_prints(stack: WatchStack) -> None:
     cal = default_calendar()
-    draft_at = cal.add(vn(2026, 3, 2, 8), cal.days(6))  # A never leaves the land registry
+    # A never leaves the land registry. Received Monday 2 March (not counted), its 8 days run from Tuesday 3
+    # 07:00; the notice is drafted 2 working days before they run out: Tuesday 10 March 17:00.
+    draft_at = cal.add(vn(2026, 3, 3, 7), cal.days(6))
+    assert draft_at == vn(2026, 3, 10, 17)
     stack.set_clock(draft_at)
     await stack.wait_for(
         lambda: stack.received("one-stop", {"vn.lienthong.apology.drafted"}, A), 30, "the notice at the one-stop-shop"
@@ -159,13 +162,13 @@ async def test_apology_notice_reaches_the_one_stop_shop_and_prints(stack: WatchS
 
 
 async def test_late_report_over_http_and_cli(stack: WatchStack) -> None:
-    stack.set_clock(vn(2026, 3, 13, 9))  # A passed its due (Thursday 12 March 08:00)
+    stack.set_clock(vn(2026, 3, 13, 9))  # A passed its due (the end of Thursday 12 March)
     await stack.ticked_at(vn(2026, 3, 13, 9))
     response = await stack.get("office", "/v1/reports/late", month="2026-03")
     assert response.status_code == 200
     report = response.json()
     entry = next(e for e in report["dossiers"] if e["dossier_code"] == A)
-    assert entry["due"] == vn(2026, 3, 12, 8).isoformat()
+    assert entry["due"] == (vn(2026, 3, 13) - timedelta(microseconds=1)).isoformat()
     assert [(c["handoff_id"], c["agency"]) for c in entry["causes"]] == [("H1", "land-registry")]
     assert entry["causes"][0]["late_hours"] > 0
     tax_view = await stack.get("tax", "/v1/reports/late", month="2026-03")

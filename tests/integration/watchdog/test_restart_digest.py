@@ -88,7 +88,8 @@ async def test_digest_at_its_hour_lists_exactly_the_near_due_handoffs(stack: Wat
 
 async def test_restart_between_a_deadline_and_its_tick_neither_loses_nor_duplicates(stack: WatchStack) -> None:
     r = code(10)
-    await open_dossier(stack, r, vn(2026, 3, 4, 8))  # H1 at 09:00: unacknowledged at 15:00, due Friday 09:00
+    # H1 at 09:00: unacknowledged at 15:00; 2 working days after Wednesday: due the end of Friday 6 March
+    await open_dossier(stack, r, vn(2026, 3, 4, 8))
     await stack.watched(13)
     await stack.ticked_at(vn(2026, 3, 4, 7, 30))
     await stack.stop_worker()
@@ -101,12 +102,12 @@ async def test_restart_between_a_deadline_and_its_tick_neither_loses_nor_duplica
 
     # Down again, this time losing the local tables: they come back from their changelogs.
     await stack.stop_worker()
-    stack.set_clock(vn(2026, 3, 6, 9, 30))  # past H1's due (Friday 09:00)
+    stack.set_clock(vn(2026, 3, 9, 9, 30))  # past H1's due (the end of Friday 6 March)
     await stack.start_worker(wipe_local_state=True)
     await stack.wait_for(lambda: stack.alerts(r, "overdue"), 60, "the overdue alert after recovery")
-    await stack.ticked_at(vn(2026, 3, 6, 9, 30), ticks=5)
+    await stack.ticked_at(vn(2026, 3, 9, 9, 30), ticks=5)
     assert [(a["level"], a["at"]) for a in stack.alerts(r, "overdue") if a["subject"] == "H1"] == [
-        (1, vn(2026, 3, 6, 9).isoformat())
+        (1, vn(2026, 3, 7).isoformat())  # from the first instant after its due day, not the restart
     ]
     assert len(stack.alerts(r, "unacknowledged")) == 1
     assert len(digests(stack, "2026-03-04")) == 1  # the day's digest is not sent again either

@@ -187,9 +187,11 @@ def build() -> World:
     )
     w.cadastral("HS-D", lc, vn(2026, 11, 23, 10))  # tax's 2.5 days end Thu 26/11 16:00: near due at 10:00
 
-    w.receive("HS-E", vn(2026, 11, 16, 8))
-    lc = w.to_land("HS-E", vn(2026, 11, 16, 9))
-    w.accept("land-registry", "HS-E", lc, vn(2026, 11, 16, 10), "Đặng Minh Tuấn")
+    # received Fri 13/11 (not counted): 8 working days end with Thu 26/11 (Tue 24 is a day off), so it is near
+    # its appointment at 10:00 that day
+    w.receive("HS-E", vn(2026, 11, 13, 8))
+    lc = w.to_land("HS-E", vn(2026, 11, 13, 9))
+    w.accept("land-registry", "HS-E", lc, vn(2026, 11, 13, 10), "Đặng Minh Tuấn")
     return w
 
 

@@ -256,7 +256,12 @@ def test_a_dossier_keeps_the_workflow_version_in_force_when_it_was_received() ->
         dossier.now = datetime(2026, 11, 24, 9, 0, tzinfo=TZ)  # both reach the tax office on Tuesday 24/11
         dossier.post("land-registry", "vn.lienthong.cadastral.sent", f"{dossier.received.subject}-lc")
     sent_at = datetime(2026, 11, 24, 10, 0, tzinfo=TZ)  # post() ticks an hour
-    for dossier, days in ((old, 3), (new, 2.5)):
-        assert dossier.ledger is not None
-        tax = dossier.ledger.handoffs[dossier.open_for("tax")]
-        assert tax.due == cal.add(sent_at, timedelta(hours=8 * days)), (dossier.ledger.workflow_version, tax.due)
+    # v1: 3 whole working days, counted as days. Tuesday 24/11 is Vietnamese Culture Day (a day off), so the
+    # handoff counts as received on Wednesday 25 (not counted): Thu 26, Fri 27, Mon 30 -> the end of Monday 30/11.
+    # v2: 2.5 days, a fraction, counted in hours (20 office hours) from the instant.
+    assert old.ledger is not None
+    assert new.ledger is not None
+    old_tax = old.ledger.handoffs[old.open_for("tax")]
+    assert old_tax.due == datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=TZ)
+    new_tax = new.ledger.handoffs[new.open_for("tax")]
+    assert new_tax.due == cal.add(sent_at, timedelta(hours=20))

@@ -97,7 +97,8 @@ def test_bounced_handoff_runs_the_steps_again(workflow_v2: Any, cal: WorkingCale
     now = vn(2026, 3, 10, 9)
     land = state.steps["land-check"].clock.statuses(now, cal)
     assert [s.outcome for s in land] == ["completed", "completed"]
-    assert land[1].due == vn(2026, 3, 6, 9)
+    # 2 working days from a handoff on Wed 4 March (not counted): Thu 5, Fri 6 -> the end of Friday 6 March
+    assert land[1].due == end_of(2026, 3, 6)
     assert land[1].verdict == "early"
     tax = state.steps["tax-assess"].clock.statuses(now, cal)
     assert [(s.ref, s.outcome) for s in tax] == [("H2", "returned"), ("H3", "completed")]
@@ -116,6 +117,10 @@ def test_bounced_handoff_runs_the_steps_again(workflow_v2: Any, cal: WorkingCale
     )
     assert [r.step_id for r in rows] == ["intake", "land-check", "tax-assess", "land-check", "tax-assess", "payment"]
     assert state.anomalies == ()
+
+
+def end_of(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, 23, 59, 59, 999999, tzinfo=vn(year, month, day).tzinfo)
 
 
 def test_overlapping_pauses_resume_only_when_both_are_over(workflow_v2: Any, cal: WorkingCalendar) -> None:
@@ -142,13 +147,13 @@ def test_overlapping_pauses_resume_only_when_both_are_over(workflow_v2: Any, cal
         workflow_v2,
         cal,
     )
-    # Paused Tuesday 09:00 -> Thursday 09:00: 16 office hours. 8 working days from Monday 2 March
-    # 08:00 is Thursday 12 March 08:00; two paused days move it to Monday 16 March 08:00.
+    # Paused Tuesday 09:00 -> Thursday 09:00: 16 office hours. Received Monday 2 March 08:00 (not counted),
+    # 8 working days end with Thursday 12 March; two paused days move the end to Monday 16 March.
     status = state.clock.status(vn(2026, 3, 5, 10), cal)
     assert not status.paused
     assert status.paused_for == timedelta(hours=16)
-    assert status.due == cal.add_days(vn(2026, 3, 2, 8), 8, pauses=[(vn(2026, 3, 3, 9), vn(2026, 3, 5, 9))])
-    assert status.due == vn(2026, 3, 16, 8)
+    assert status.due == cal.due_in_days(vn(2026, 3, 2, 8), 8, pauses=[(vn(2026, 3, 3, 9), vn(2026, 3, 5, 9))])
+    assert status.due == end_of(2026, 3, 16)
     land = state.steps["land-check"].clock.status(vn(2026, 3, 5, 10), cal)
     assert land.paused_for == timedelta(hours=16)
 
@@ -215,3 +220,15 @@ def test_log_must_start_with_reception(workflow_v2: Any, cal: WorkingCalendar) -
         fold(opening()[1:], workflow_v2, cal)
     with pytest.raises(ValueError, match="empty"):
         fold([], workflow_v2, cal)
+
+
+def test_closing_a_dossier_leaves_no_handoff_open_as_the_ledger_says(workflow_v2: Any, cal: WorkingCalendar) -> None:
+    """The router closes every open handoff when a dossier closes; the clocks agree (one truth for "open")."""
+    events = [*opening(), ev("dossier.closed", "one-stop", vn(2026, 3, 3, 9), outcome="cancelled")]
+    state = fold(events, workflow_v2, cal)
+    assert state.closed
+    assert state.open_handoffs() == {}
+    land = state.steps["land-check"].clock
+    assert not land.running
+    assert land.current is not None
+    assert land.current.outcome == "closed"

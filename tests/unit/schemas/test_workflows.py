@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -55,23 +55,32 @@ def test_steps_fit_in_the_appointment_budget(workflows: WorkflowRegistry, cal: W
     for workflow in workflows:
         plan = plan_dossier(workflow, vn(2026, 2, 13, 16, 30), cal)
         assert plan.fits, workflow.key
-        assert plan.counted_from == vn(2026, 2, 23, 7)
+        # received Fri 13 Feb 16:30 (after the cut-off, then Tết): counts as received Mon 23 Feb, which is not
+        # counted: the appointment's days run from Tue 24 Feb
+        assert plan.counted_from == vn(2026, 2, 24, 7)
+
+
+def end_of(year: int, month: int, day: int) -> datetime:
+    """The last instant of a day: a period counted in days ends then."""
+    return datetime(year, month, day, 23, 59, 59, 999999, tzinfo=vn(year, month, day).tzinfo)
 
 
 def test_land_transfer_plan_counted_by_hand(workflows: WorkflowRegistry, cal: WorkingCalendar) -> None:
-    # Received Friday 13 Feb 2026 16:30 (after cut-off, then Tết): counted from Monday 23 Feb 07:00.
+    # Received Friday 13 Feb 2026 16:30: after the cut-off, and Tết follows, so it counts as received Monday
+    # 23 Feb (the first working day after), a day that is itself not counted.
     plan = plan_dossier(workflows.get(LAND_TRANSFER, 2), vn(2026, 2, 13, 16, 30), cal)
-    # intake 0.5 day = 4 h: 07:00 -> 11:00.
+    # intake 0.5 day = 4 h (a fraction of a day runs from the instant): Mon 23 07:00 -> 11:00.
     assert plan.step("intake").due == vn(2026, 2, 23, 11)
-    # land-check 2 days: Mon 11:00 -> Wed 25 Feb 11:00.
-    assert plan.step("land-check").due == vn(2026, 2, 25, 11)
-    # tax 2.5 days = 20 h: Wed 11:00-17:00 (4 h 30), Thu (8 h), Fri 07:00-17:00 (7 h 30) -> Fri 27 17:00.
-    assert plan.step("tax-assess").due == vn(2026, 2, 27, 17)
-    # payment is the citizen's time (planned as none); register 2.5 days = 20 h from Fri 17:00:
-    # Mon 2 Mar (8 h), Tue 3 (8 h), Wed 4 07:00 + 4 h -> Wed 4 March 11:00.
-    assert plan.step("register").due == vn(2026, 3, 4, 11)
-    # Appointment: 8 working days from Mon 23 Feb 07:00 -> Wed 4 March 17:00.
-    assert plan.appointment_at == vn(2026, 3, 4, 17)
+    # land-check 2 working days from a handoff on Mon 23: Tue 24 (1), Wed 25 (2) -> the end of Wed 25 Feb.
+    assert plan.step("land-check").due == end_of(2026, 2, 25)
+    # tax 2.5 days = 20 h from the end of Wed 25: Thu 26 (8 h), Fri 27 (8 h), Mon 2 Mar 07:00 + 4 h -> 11:00.
+    assert plan.step("tax-assess").due == vn(2026, 3, 2, 11)
+    # payment is the citizen's time (planned as none); register 2.5 days = 20 h from Mon 2 Mar 11:00:
+    # Mon 11:00-11:30 and 13:30-17:00 (4 h), Tue 3 (8 h), Wed 4 (8 h) -> Wed 4 March 17:00.
+    assert plan.step("register").due == vn(2026, 3, 4, 17)
+    # Appointment, 8 working days after Mon 23 Feb: Tue 24, Wed 25, Thu 26, Fri 27, Mon 2, Tue 3, Wed 4,
+    # Thu 5 March -> the end of Thursday 5 March (the old count, 8 x 8 h from Mon 07:00, said Wed 4: a day early).
+    assert plan.appointment_at == end_of(2026, 3, 5)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +98,7 @@ def test_walk_from_intake_to_result(workflows: WorkflowRegistry, cal: WorkingCal
     for step in workflow.steps:
         status = state.steps[step.id].clock.status(end, cal)
         planned = plan.step(step.id)
-        assert status.counted_from == planned.start, step.id
+        assert state.steps[step.id].clock.cycles[0].started_at == planned.start, step.id
         if step.budget is not None:
             assert status.due == planned.due, step.id
             assert status.verdict == "on_time", step.id
@@ -113,12 +122,14 @@ def test_citizen_payment_time_moves_the_appointment_not_the_verdict(
     workflow = workflows.get(LAND_TRANSFER, 2)
     received = vn(2026, 2, 13, 16, 30)
     plan = plan_dossier(workflow, received, cal)
-    # The citizen takes 3 calendar days to pay: tax determined the obligation Friday 27 Feb 17:00,
-    # paid Monday 2 March 17:00 -> the dossier clock paused for Monday's 8 office hours.
+    # The citizen takes 3 calendar days to pay: tax determined the obligation Monday 2 March 11:00, paid
+    # Thursday 5 March 11:00 -> the dossier clock paused Mon 11:00-17:00 (4 h), Tue and Wed (16 h), Thu
+    # 07:00-11:00 (4 h): 24 office hours, three working days.
     state = Walk(workflow, cal, payment_takes=timedelta(days=3)).run(received, plan.appointment_at)
     dossier = state.clock.status(vn(2026, 4, 1), cal)
-    assert dossier.paused_for == timedelta(hours=8)
-    assert dossier.due == vn(2026, 3, 5, 17)  # one working day later than the plan
+    assert dossier.paused_for == timedelta(hours=24)
+    # The appointment's last day moves three working days on: Thu 5 -> Fri 6, Mon 9, Tue 10 March.
+    assert dossier.due == end_of(2026, 3, 10)
     assert dossier.verdict in {"early", "on_time"}
     assert state.steps["payment"].clock.status(vn(2026, 4, 1), cal).verdict is None
 

@@ -56,3 +56,14 @@ def test_digest_holds_exactly_the_near_due_handoffs() -> None:
     tomorrow = h.engine.maybe_digest(list(range(6)))
     assert tomorrow is not None
     assert items(tomorrow) == {"land-registry": {(code(3), "H1")}}
+
+
+def test_no_digest_on_a_day_off() -> None:
+    h = Harness(vn(2026, 3, 6, 7))
+    h.post(*opened(code(1), vn(2026, 3, 6, 8)))
+    h.tick_until(vn(2026, 3, 7, 9))  # Saturday
+    assert h.engine.maybe_digest(list(range(6))) is None
+    h.tick_until(vn(2026, 3, 8, 9))  # Sunday
+    assert h.engine.maybe_digest(list(range(6))) is None
+    h.tick_until(vn(2026, 3, 9, 7, 30))  # Monday: the list is there again
+    assert h.engine.maybe_digest(list(range(6))) is not None

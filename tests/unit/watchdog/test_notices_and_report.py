@@ -12,7 +12,11 @@ from services.watchdog.notices import Notice, render_notice
 from .conftest import CAD, Harness, ev, opened, vn
 
 CODE = "000.00.20.H41-260302-0042"
-T0 = vn(2026, 3, 2, 8)  # Monday: received 08:00, handed to the land registry at 09:00 (due Wednesday 09:00)
+T0 = vn(2026, 3, 2, 8)  # Monday: received 08:00, handed to the land registry at 09:00 (due the end of Wednesday)
+
+
+def end_of(*day: int) -> Any:
+    return vn(*day) + timedelta(days=1) - timedelta(microseconds=1)
 
 
 def late_dossier() -> Harness:
@@ -26,9 +30,12 @@ def late_dossier() -> Harness:
 def test_notice_is_drafted_at_the_lead_time_with_a_new_date_in_working_days() -> None:
     cal = default_calendar()
     h = late_dossier()
-    due = cal.add(T0, cal.days(8))  # the dossier's own due: 64 office hours from Monday 08:00
-    draft_at = cal.add(T0, cal.days(6))  # notices are drafted 2 working days before the due
-    assert due == vn(2026, 3, 12, 8)
+    # the dossier's own due: received Monday 2 March (not counted), 8 working days end with Thursday 12 March
+    due = end_of(2026, 3, 12)
+    # notices are drafted 2 working days before the budget runs out: counted from Tuesday 3 March 07:00, 6 days
+    # run out on Tuesday 10 March at 17:00
+    draft_at = vn(2026, 3, 10, 17)
+    assert draft_at == cal.add(vn(2026, 3, 3, 7), cal.days(6))
     h.tick_until(draft_at - timedelta(seconds=1), step=timedelta(minutes=15))
     assert not h.notices
     h.tick_until(draft_at)
@@ -40,7 +47,9 @@ def test_notice_is_drafted_at_the_lead_time_with_a_new_date_in_working_days() ->
     assert notice["handoff_id"] == "H1"
     # At the draft: 16 h left of the dossier, 40 h needed (tax 2.5 d + registration 2.5 d): 3 days late.
     assert notice["delay_working_days"] == 3
-    assert notice["new_appointment_at"] == cal.add(due, cal.days(3)).isoformat()
+    # the new appointment is a day too: three working days after Thursday 12 March is Tuesday 17 March
+    assert notice["due"] == due.isoformat()
+    assert notice["new_appointment_at"] == end_of(2026, 3, 17).isoformat()
     assert "quá hạn" in notice["reason_vi"]
     assert unicodedata.is_normalized("NFC", notice["reason_vi"])
 
@@ -51,7 +60,8 @@ def test_apology_missing_fires_one_working_day_before_the_due() -> None:
     h.tick_until(vn(2026, 3, 13, 17), step=timedelta(minutes=15))
     (at, alert), *more = h.fired(CODE, "apology_missing")
     assert not more
-    assert at == cal.add(T0, cal.days(7)) == vn(2026, 3, 11, 8)
+    # one working day before the budget runs out (Thursday 12 March 17:00): Wednesday 11 March 17:00
+    assert at == cal.add(vn(2026, 3, 3, 7), cal.days(7)) == vn(2026, 3, 11, 17)
     assert alert["responsible_agency"] == "land-registry"
     assert set(alert["audience"]) == {"unit", "office"}
 
@@ -117,15 +127,17 @@ def finish(h: Harness, cadastral_at: Any) -> None:
 
 def test_late_report_attributes_the_delay_to_the_handoff_that_caused_it() -> None:
     h = late_dossier()
-    finish(h, vn(2026, 3, 13, 9))  # land check due Wednesday 4 March 09:00, done Friday 13 March 09:00
+    finish(h, vn(2026, 3, 13, 9))  # land check due the end of Wednesday 4 March, done Friday 13 March 09:00
     report = h.engine.late_report("2026-03", list(range(6)))
     assert report["late_dossiers"] == 1
     (entry,) = report["dossiers"]
     assert entry["dossier_code"] == CODE
     (cause,) = entry["causes"]
     assert (cause["handoff_id"], cause["agency"], cause["step_id"]) == ("H1", "land-registry", "land-check")
-    assert cause["late_hours"] == 7 * 8  # Wednesday 09:00 -> Friday 13 March 09:00: seven working days
-    assert report["by_agency"] == {"land-registry": {"dossiers": 1, "handoffs": 1, "late_hours": 56.0}}
+    # late from the end of Wednesday 4 March: Thursday 5 to Thursday 12 (six working days, 48 h) and Friday 13
+    # 07:00 -> 09:00 (2 h)
+    assert cause["late_hours"] == 6 * 8 + 2
+    assert report["by_agency"] == {"land-registry": {"dossiers": 1, "handoffs": 1, "late_hours": 50.0}}
     # the dossier: 64 h budget; the payment pause (Friday 11:00 -> Tuesday 10:00) is not counted
     assert entry["late_hours"] > 0
     assert entry["unattributed_hours"] >= 0

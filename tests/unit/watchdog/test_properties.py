@@ -30,10 +30,13 @@ def test_overdue_and_unacknowledged_fire_exactly_at_their_instant(at: datetime) 
     assert state is not None
     due = state.dossier.steps["land-check"].clock.status(requested, cal).due
     assert due is not None
-    assert due == cal.add(requested, cal.days(2))  # the step's 2 working days from the handoff
+    # the step's 2 working days, counted as days: the end of the 2nd working day after the handoff's day
+    assert due == cal.due_in_days(requested, 2, cutoff=False)
+    assert (due.hour, due.minute, due.second, due.microsecond) == (23, 59, 59, 999999)
+    overdue = due + timedelta(microseconds=1)  # overdue from the first instant after its day
     unacknowledged = cal.add(cal.next_office_instant(requested), timedelta(hours=4))
     assert unacknowledged is not None
-    for instant, rule in sorted([(unacknowledged, "unacknowledged"), (due, "overdue")]):
+    for instant, rule in sorted([(unacknowledged, "unacknowledged"), (overdue, "overdue")]):
         h.clock.set(max(h.clock.now(), instant - timedelta(seconds=1)))
         h.tick()
         assert not [a for _, a in h.fired("H1", rule) if a["level"] == 1], f"{rule} before {instant}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.watchdog.store import index_bound
 
@@ -17,29 +17,37 @@ def first(h: Harness, rule: str, subject: str = "H1", level: int = 1) -> tuple[o
     return hits[0]
 
 
+def end_of(*day: int) -> datetime:
+    """The last instant of a day: a budget in days ends then (its overdue alert fires at the next midnight)."""
+    return vn(*day) + timedelta(days=1) - timedelta(microseconds=1)
+
+
 def test_handoff_rules_across_tet_fire_once_at_their_instant() -> None:
-    # Thursday 12 Feb 2026 08:00 received; 09:00 handed to the land registry (2 working days).
-    # Tết 2026: Saturday 14 to Sunday 22 February are days off. 12 Feb gives 6 h, 13 Feb 8 h:
-    # the last 2 h of the budget fall on Monday 23 February -> due 09:00.
+    # Thursday 12 Feb 2026 08:00 received; 09:00 handed to the land registry (2 working days). The day of the
+    # handoff is not counted; Tết 2026: Saturday 14 to Sunday 22 February are days off. Day 1 is Friday 13,
+    # day 2 Monday 23 February: due at the end of Monday 23.
     h = Harness(vn(2026, 2, 12, 8))
     h.post(*opened(CODE, vn(2026, 2, 12, 8)))
     h.tick_until(vn(2026, 3, 4, 17), step=timedelta(minutes=5))
 
     at, alert = first(h, "unacknowledged")  # 4 office hours after 09:00: 11:30 (2.5 h) + 13:30..15:00
     assert (at, alert["at"]) == (vn(2026, 2, 12, 15), vn(2026, 2, 12, 15).isoformat())
-    at, alert = first(h, "due_soon")  # min(1 day, 25 % of 2 days) = 4 h before the due
-    assert at == vn(2026, 2, 13, 15)
-    assert alert["due"] == vn(2026, 2, 23, 9).isoformat()
-    at, alert = first(h, "overdue")
-    assert at == vn(2026, 2, 23, 9)
+    # min(1 day, 25 % of 2 days) = 4 h, rounded up to whole days for a budget in days: the last day (Monday 23)
+    # is near, from the close of Friday 13, when one working day of the two is used
+    at, alert = first(h, "due_soon")
+    assert at == vn(2026, 2, 13, 17)
+    assert alert["due"] == end_of(2026, 2, 23).isoformat()
+    at, alert = first(h, "overdue")  # past the end of Monday 23: from midnight
+    assert at == vn(2026, 2, 24)
     assert alert["audience"] == ["unit"]
     assert alert["responsible_agency"] == "land-registry"
-    assert "đã quá hạn xử lý lúc 09:00 ngày 23/02/2026" in alert["reason_vi"]
-    assert first(h, "overdue", level=2)[0] == vn(2026, 2, 25, 9)  # + 2 working days
-    at, alert = first(h, "overdue", level=3)  # + 5 working days: Monday 2 March
-    assert at == vn(2026, 3, 2, 9)
+    assert "đã quá hạn xử lý (hạn: hết ngày 23/02/2026)" in alert["reason_vi"]
+    # + 2 working days: the budget's 2 days and 2 more end with Wednesday 25
+    assert first(h, "overdue", level=2)[0] == vn(2026, 2, 26)
+    at, alert = first(h, "overdue", level=3)  # + 5 working days: Fri 13, Mon 23 ... Mon 2 March is the 7th
+    assert at == vn(2026, 3, 3)
     assert alert["audience"] == ["head", "office", "leadership"]
-    assert first(h, "stalled")[0] == vn(2026, 2, 23, 9)  # 16 office hours without an event
+    assert first(h, "stalled")[0] == vn(2026, 2, 23, 9)  # 16 office hours without an event (hours: unchanged)
 
 
 def test_nothing_fires_a_second_early() -> None:
@@ -55,7 +63,7 @@ def test_nothing_fires_a_second_early() -> None:
 
 def test_acceptance_and_activity_cancel_or_move_the_alerts() -> None:
     h = Harness(vn(2026, 3, 2, 8))
-    h.post(*opened(CODE, vn(2026, 3, 2, 8)))  # handed over Monday 09:00: due Wednesday 09:00
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))  # handed over Monday 09:00: due the end of Wednesday 4 March
     h.post(ev("handoff.accepted", "land-registry", vn(2026, 3, 2, 10), CODE, handoff_id="H1", officer="Trần Văn Bình"))
     h.tick_until(vn(2026, 3, 2, 17))
     assert not h.fired("H1", "unacknowledged")
@@ -75,7 +83,8 @@ def test_acceptance_and_activity_cancel_or_move_the_alerts() -> None:
     )
     h.tick_until(vn(2026, 3, 6, 17))
     assert [at for at, _ in h.fired("H1", "stalled")] == [vn(2026, 3, 5, 15)]
-    assert [(at, a["level"]) for at, a in h.fired("H1", "overdue")] == [(vn(2026, 3, 4, 9), 1), (vn(2026, 3, 6, 9), 2)]
+    # overdue once Wednesday is over; level 2 (2 working days later) only after Friday 6, beyond this week
+    assert [(at, a["level"]) for at, a in h.fired("H1", "overdue")] == [(vn(2026, 3, 5), 1)]
 
 
 def test_completed_handoff_fires_nothing_more() -> None:
@@ -105,8 +114,9 @@ def test_supplement_pause_moves_the_due_and_nothing_fires_while_paused() -> None
     h.tick_until(vn(2026, 3, 10, 8), step=timedelta(minutes=30))  # a week of citizen time: nothing runs
     assert not h.fired("H1", "overdue")
     assert not h.fired("H1", "stalled")
-    # The citizen brings the documents on Tuesday 10 March 09:00: 8 office hours were used before the pause
-    # (Monday 09:00 -> Tuesday 09:00), 8 are left: due Wednesday 11 March 09:00.
+    # The citizen brings the documents on Tuesday 10 March 09:00. The handoff day (Monday) is not counted:
+    # 2 office hours were used before the pause (Tuesday 07:00 -> 09:00), 14 are left: Tuesday 10 09:00-17:00
+    # (6 h) and Wednesday 11 (8 h): due at the end of Wednesday 11 March, overdue from midnight.
     h.post(
         ev(
             "supplement.received",
@@ -119,8 +129,8 @@ def test_supplement_pause_moves_the_due_and_nothing_fires_while_paused() -> None
     h.tick_until(vn(2026, 3, 12, 17))
     (at, alert), *rest = h.fired("H1", "overdue")
     assert not rest
-    assert at == vn(2026, 3, 11, 9)
-    assert alert["due"] == vn(2026, 3, 11, 9).isoformat()
+    assert at == vn(2026, 3, 12)
+    assert alert["due"] == end_of(2026, 3, 11).isoformat()
 
 
 def test_payment_pauses_the_dossier_clock() -> None:
@@ -161,9 +171,11 @@ def test_payment_pauses_the_dossier_clock() -> None:
     state = h.engine.load(h.partition(code), code)
     assert state is not None
     status = state.dossier.clock.status(vn(2026, 3, 23, 9), h.ctx.calendar)
-    # 8 working days (64 h) from Monday 2 March 08:00; 5 h used by 15:00 (3.5 h + 1.5 h), then paused
-    # until Monday 23 March 09:00: 59 h left from then -> Wednesday 1 April 14:00.
-    assert status.due == h.ctx.calendar.add(vn(2026, 3, 23, 9), timedelta(hours=59)) == vn(2026, 4, 1, 14)
+    # 8 working days from the day after Monday 2 March (the receipt day is not counted); the clock paused at
+    # 15:00 that Monday, before its first counted day, until Monday 23 March 09:00: all 64 h are left from
+    # then, running out Thursday 2 April 09:00 -> due at the end of Thursday 2 April.
+    assert h.ctx.calendar.add(vn(2026, 3, 23, 9), timedelta(hours=64)) == vn(2026, 4, 2, 9)
+    assert status.due == end_of(2026, 4, 2)
 
 
 def test_restart_between_deadline_and_tick_neither_loses_nor_duplicates() -> None:
@@ -172,14 +184,14 @@ def test_restart_between_deadline_and_tick_neither_loses_nor_duplicates() -> Non
     h.tick_until(vn(2026, 3, 2, 14))
     assert not h.fired("H1", "unacknowledged")  # due at 13:30 + 1.5 h = 15:00
     h.restart()  # the worker stops...
-    h.clock.set(vn(2026, 3, 4, 12))  # ...and is down past three deadlines (unacknowledged, due soon, overdue)
+    h.clock.set(vn(2026, 3, 5, 12))  # ...and is down past the deadlines (unacknowledged, due soon, overdue)
     h.tick()
     h.tick()
     raised = sorted(a["rule"] for _, a in h.fired("H1"))
     assert raised == ["overdue", "stalled", "unacknowledged"]  # due soon is moot once overdue: not raised
-    assert all(at == vn(2026, 3, 4, 12) for at, _ in h.fired("H1"))
+    assert all(at == vn(2026, 3, 5, 12) for at, _ in h.fired("H1"))
     h.restart()  # and again: nothing fires twice
-    h.tick_until(vn(2026, 3, 4, 13))
+    h.tick_until(vn(2026, 3, 5, 13))
     assert sorted(a["rule"] for _, a in h.fired("H1")) == raised
 
 
