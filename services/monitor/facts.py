@@ -85,8 +85,11 @@ class CycleFact:
 
     @property
     def finished_verdict(self) -> Verdict | None:
-        """The verdict counted in the early / on-time / late rates: completed work only."""
-        return self.verdict if self.outcome == "completed" else None
+        """The verdict counted in the early / on-time / late rates: completed work, and work stopped (a cancelled
+        or closed dossier) once it was late: cancelling a late dossier does not take it out of the figures."""
+        if self.outcome == "completed":
+            return self.verdict
+        return "late" if self.verdict == "late" and self.outcome in ("cancelled", "closed", "refused") else None
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -126,8 +129,13 @@ class DossierFact:
 
     @property
     def finished_verdict(self) -> Verdict | None:
-        """Counted in the Decision 766 processing-progress rates (a cancelled dossier is not)."""
-        return self.verdict if self.finished_at is not None and self.outcome != "cancelled" else None
+        """Counted in the Decision 766 processing-progress rates: a cancelled dossier only if it was late (it stays
+        late in the figures)."""
+        if self.finished_at is None:
+            return None
+        if self.outcome == "cancelled":
+            return "late" if self.verdict == "late" else None
+        return self.verdict
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Compliance rules: facts about how a dossier was handled, not about time running out (except the last).
 
 Repeated or late supplement requests, suspensions and refusals without a substantive reason or legal basis,
+a cancellation the citizen did not ask for, of a dossier already late, or without a reason of substance,
 bouncing a dossier back and forth, and a result left unreturned in the one-stop software.
 """
 
@@ -8,12 +9,13 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from schemas.fields import nfc
 from schemas.workcalendar import WorkingCalendar
 from services.watchdog.findings import Collector, Finding, name_vi, rule_key, when_en, when_vi
 from services.watchdog.rules import Audience, RuleSet
-from services.watchdog.state import WatchState
+from services.watchdog.state import Mark, WatchState
 
 __all__ = ["compliance"]
 
@@ -74,6 +76,8 @@ def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCale
                 f" {code} mà không nêu {lacks_vi}.",
                 f"Improper stop: {mark.agency} {mark.kind} dossier {code} without {lacks_en}.",
             )
+    if state.cancelled is not None:
+        _cancellation(c, state, state.cancelled, cal, finding)
     if len(state.bounces) > comp.max_bounces:
         bounce = state.bounces[comp.max_bounces]
         count = comp.max_bounces + 1
@@ -105,3 +109,29 @@ def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCale
                 f"Result not returned: dossier {code} has had its result since {when_en(ready)} but was not"
                 f" returned or closed in the one-stop software within {span:g} working hours.",
             )
+
+
+def _cancellation(c: Collector, state: WatchState, mark: Mark, cal: WorkingCalendar, finding: Any) -> None:
+    """The resolution asks the Office to watch improper cancellations: one finding naming every fault."""
+    code = state.code
+    status = state.dossier.clock.status(mark.at, cal)
+    faults_vi, faults_en = [], []
+    if mark.kind != "citizen":
+        faults_vi.append("công dân không yêu cầu hủy")
+        faults_en.append("the citizen did not ask for it")
+    if status.verdict == "late":
+        faults_vi.append(f"hồ sơ đã trễ hạn ({when_vi(status.due)})" if status.due else "hồ sơ đã trễ hạn")
+        faults_en.append(f"the dossier was already late ({when_en(status.due)})" if status.due else "already late")
+    if mark.missing:
+        faults_vi.append("không nêu lý do cụ thể")
+        faults_en.append("no reason of substance was given")
+    if faults_vi and (at := c.due(rule_key(code, "-", 1, "improper_cancellation"), mark.at)):
+        finding(
+            "improper_cancellation",
+            code,
+            "-",
+            at,
+            mark.agency,
+            f"Hủy hồ sơ không đúng quy định: {name_vi(mark.agency)} hủy hồ sơ {code}: " + "; ".join(faults_vi) + ".",
+            f"Improper cancellation: {mark.agency} cancelled dossier {code}: " + "; ".join(faults_en) + ".",
+        )

@@ -10,6 +10,7 @@ Rule ids (the ``rule`` of every alert):
 ``second_supplement`` more supplement requests on one dossier than allowed
 ``late_supplement``   a supplement request later than allowed after intake
 ``no_reason``         a suspension or refusal without a substantive reason (or legal basis)
+``improper_cancellation``  a cancellation the citizen did not ask for, of a late dossier, or without a reason
 ``bounced``           a dossier bounced back more than N times
 ``result_not_closed`` a result ready but not returned or closed within X working hours
 ``apology_missing``   a dossier going late with no apology issued in time
@@ -56,6 +57,7 @@ RULE_IDS = (
     "second_supplement",
     "late_supplement",
     "no_reason",
+    "improper_cancellation",
     "bounced",
     "result_not_closed",
     "apology_missing",

@@ -24,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from schemas.envelope import Envelope
 from schemas.events import (
+    DossierCancelled,
     DossierReceived,
     DossierRefused,
     DossierSuspended,
@@ -82,6 +83,7 @@ class WatchState(BaseModel):
     unreasoned: tuple[Mark, ...] = ()
     result_ready_at: AwareDatetime | None = None
     returned_at: AwareDatetime | None = None
+    cancelled: Mark | None = None  # kind: who asked (citizen, agency); missing: "reason" when not of substance
     fired: tuple[str, ...] = ()  # keys of the alerts raised: subject|step|cycle|rule|level
     notices: tuple[str, ...] = ()  # ids of the apology notices drafted
     scheduled: tuple[int, ...] = ()  # instants (unix ms) of this dossier's entries in the deadline index
@@ -147,6 +149,11 @@ def _facts(state: WatchState, event: Envelope[Any], held: dict[str, str], rules:
         if missing:
             mark = Mark(at=at, agency=source, subject=subject, kind=kind, missing=missing)
             update["unreasoned"] = _push(state.unreasoned, mark)
+    elif isinstance(event, DossierCancelled) and state.cancelled is None:
+        missing = "" if rules.compliance.substantive(event.data.reason) else "reason"
+        update["cancelled"] = Mark(
+            at=at, agency=source, subject=state.code, kind=event.data.requested_by, missing=missing
+        )
     elif isinstance(event, ResultReady) and state.result_ready_at is None:
         update["result_ready_at"] = at
     elif isinstance(event, ResultReturned) and state.returned_at is None:

@@ -73,7 +73,7 @@ class World:
     # -- steps of a land transfer ---------------------------------------------------------------------
     def receive(self, code: str, at: datetime) -> None:
         cal = self.ctx.calendar
-        appointment = cal.add(cal.intake_start(at), cal.days(8))
+        appointment = cal.due_in_days(at, 8)
         self.post(
             "dossier.received",
             "one-stop",

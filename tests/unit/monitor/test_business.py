@@ -129,3 +129,23 @@ def test_the_clock_is_the_watchdogs(world: World) -> None:
     assert world.monitor.now() == NOW
     assert world.monitor.scoped(None).as_of == NOW
     assert world.monitor.scoped(None).cycles[0].started_at == NOW - timedelta(days=10, hours=2)
+
+
+def test_a_late_dossier_cancelled_stays_late_in_the_figures_and_one_cancelled_in_time_leaves_them() -> None:
+    from .conftest import World
+
+    w = World()
+    w.receive("HS-LATE", vn(2026, 11, 2, 8))  # 8 working days end with Thursday 12/11
+    w.to_land("HS-LATE", vn(2026, 11, 2, 9))
+    w.post("dossier.cancelled", "one-stop", "HS-LATE", vn(2026, 11, 20, 9), reason=".", requested_by="agency")
+    w.receive("HS-KEPT", vn(2026, 11, 16, 8))
+    w.post(
+        "dossier.cancelled",
+        "one-stop",
+        "HS-KEPT",
+        vn(2026, 11, 17, 9),
+        reason="Công dân rút hồ sơ để bổ sung giấy tờ thừa kế trước khi nộp lại.",
+        requested_by="citizen",
+    )
+    (land,) = w.monitor.scoped(None).procedures()
+    assert (land.dossiers.finished, land.dossiers.late, land.dossiers.early, land.dossiers.on_time) == (2, 1, 0, 0)

@@ -6,6 +6,8 @@ import unicodedata
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from .conftest import CAD, Harness, ev, opened, vn
 
 CODE = "000.00.20.H41-260302-0007"
@@ -171,3 +173,56 @@ def test_result_returned_in_time_raises_nothing() -> None:
     h.tick_until(vn(2026, 3, 20, 17), step=timedelta(hours=1))
     assert not h.fired(CODE, "result_not_closed")
     assert not [a for _, a in h.fired() if a["rule"] in ("overdue", "stalled", "apology_missing")]
+
+
+def cancel(at: Any, requested_by: str, reason: str, source: str = "one-stop") -> Any:
+    return ev("dossier.cancelled", source, at, CODE, reason=reason, requested_by=requested_by)
+
+
+REASON = "Công dân rút hồ sơ để bổ sung giấy tờ thừa kế trước khi nộp lại."
+
+
+def test_a_cancellation_the_citizen_asked_for_in_time_with_a_reason_is_fine() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)), cancel(vn(2026, 3, 4, 9), "citizen", REASON))
+    h.tick_until(vn(2026, 3, 4, 10))
+    assert not h.fired(CODE, "improper_cancellation")
+
+
+def test_cancelling_a_late_dossier_the_citizen_did_not_ask_to_cancel_with_a_dot_raises_one_alert() -> None:
+    # received Monday 2 March (not counted): its 8 working days end with Thursday 12 March
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.tick_until(vn(2026, 3, 16, 9), step=timedelta(hours=1))
+    h.post(cancel(vn(2026, 3, 16, 9, 30), "agency", "."))
+    h.tick_until(vn(2026, 3, 16, 10))
+    ((at, alert),) = h.fired(CODE, "improper_cancellation")
+    assert at == vn(2026, 3, 16, 9, 30)  # raised as the cancellation is folded
+    assert alert["at"] == vn(2026, 3, 16, 9, 30).isoformat()
+    assert alert["responsible_agency"] == "one-stop"
+    assert set(alert["audience"]) == {"unit", "office"}
+    for part in ("công dân không yêu cầu hủy", "hồ sơ đã trễ hạn (hết ngày 12/03/2026)", "không nêu lý do cụ thể"):
+        assert part in alert["reason_vi"]
+    assert unicodedata.is_normalized("NFC", alert["reason_vi"])
+
+
+@pytest.mark.parametrize(
+    ("when", "requested_by", "reason", "faults"),
+    [
+        (vn(2026, 3, 4, 9), "agency", REASON, ["công dân không yêu cầu hủy"]),
+        (vn(2026, 3, 16, 9), "citizen", REASON, ["hồ sơ đã trễ hạn"]),
+        (vn(2026, 3, 4, 9), "citizen", "khác", ["không nêu lý do cụ thể"]),
+    ],
+    ids=["not asked by the citizen", "already late", "no reason of substance"],
+)
+def test_each_fault_of_a_cancellation_on_its_own(when: Any, requested_by: str, reason: str, faults: list[str]) -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.tick_until(when - timedelta(minutes=30), step=timedelta(hours=1))
+    h.post(cancel(when, requested_by, reason))
+    h.tick_until(when + timedelta(minutes=30))
+    ((_, alert),) = h.fired(CODE, "improper_cancellation")
+    said = alert["reason_vi"].split(": ", 1)[1]
+    assert [
+        f for f in ("công dân không yêu cầu hủy", "hồ sơ đã trễ hạn", "không nêu lý do cụ thể") if f in said
+    ] == faults
