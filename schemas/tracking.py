@@ -61,6 +61,7 @@ class HandoffInfo(BaseModel):
     requested_at: AwareDatetime
     due_declared: AwareDatetime
     accepted_at: AwareDatetime | None = None
+    officer: str | None = None  # who accepted it at the receiving agency (the late report names them)
     returned_reason: str | None = None
 
 
@@ -208,7 +209,7 @@ def apply(state: DossierState, event: Envelope[Any], workflow: Workflow, calenda
                 state = _note(state, f"{event.id}: step {step.id} is not handled by {data.to_agency}")
             state = _start_step(state, step, data.to_agency, at, data.handoff_id, calendar)
     elif isinstance(event, HandoffAccepted) and ref in state.handoffs:
-        info = state.handoffs[ref].model_copy(update={"accepted_at": at})
+        info = state.handoffs[ref].model_copy(update={"accepted_at": at, "officer": event.data.officer})
         state = state.model_copy(update={"handoffs": {**state.handoffs, ref: info}})
     elif isinstance(event, HandoffReturned) and ref in state.handoffs:
         state = _bounce(state, event, ref, workflow, calendar)

@@ -150,7 +150,9 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  {agency:<18} {counts} {totals['late_hours']:>8} h")
     for entry in report["dossiers"]:
         causes = ", ".join(
-            f"{c['agency']} {c['step_id']} {c['handoff_id']} +{c['late_hours']}h" for c in entry["causes"]
+            f"{c['agency']}{' (' + c['officer'] + ')' if c.get('officer') else ''} {c['step_id']} {c['handoff_id']}"
+            f" +{c['late_hours']}h"
+            for c in entry["causes"]
         )
         print(f"{entry['dossier_code']:<28} due {entry['due'][:16]} late {entry['late_hours']} h: {causes or '-'}")
     return 0

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from schemas.fields import nfc
+from schemas.sla import due_of
 from schemas.workcalendar import WorkingCalendar
 from services.watchdog.findings import Collector, Finding, name_vi, rule_key, when_en, when_vi
 from services.watchdog.rules import Audience, RuleSet
@@ -25,8 +26,11 @@ def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCale
     code, comp = state.code, rules.compliance
     both: tuple[Audience, ...] = ("unit", "office")
 
-    def finding(rule: str, subject: str, kind: str, at: datetime, agency: str, vi: str, en: str) -> None:
-        c.fire(Finding(rule, 1, subject, kind, 1, agency, both, at, None, nfc(vi), en))
+    def finding(
+        rule: str, subject: str, kind: str, at: datetime, agency: str, vi: str, en: str, cycle: int = 1, level: int = 1
+    ) -> None:
+        """Fire ``rule``; its key (subject, kind, cycle, rule, level) is the one ``c.due`` was asked about."""
+        c.fire(Finding(rule, level, subject, kind, cycle, agency, both, at, None, nfc(vi), en))
 
     if len(state.supplements) > comp.max_supplement_requests:
         extra = state.supplements[comp.max_supplement_requests]
@@ -44,11 +48,16 @@ def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCale
                 " (the rules allow one complete request).",
             )
     if state.supplements and state.dossier.clock.cycles and rule_key(code, "-", 1, "late_supplement") not in c.fired:
-        intake = cal.intake_start(state.dossier.clock.cycles[0].started_at)
         limit = cal.days(comp.supplement_within_working_days)
-        late = next((m for m in state.supplements if cal.elapsed(intake, m.at) > limit), None)
+
+        def received(mark: Mark) -> datetime:
+            """When the asking agency received the dossier: its handoff, else the intake at the counter."""
+            info = state.dossier.handoffs.get(mark.subject)
+            return info.requested_at if info is not None else cal.intake_start(state.dossier.clock.cycles[0].started_at)
+
+        late = next((m for m in state.supplements if cal.elapsed(received(m), m.at) > limit), None)
         if late is not None and (at := c.due(rule_key(code, "-", 1, "late_supplement"), late.at)):
-            days = math.floor(cal.elapsed(intake, late.at) / cal.day_length * 10) / 10
+            days = math.floor(cal.elapsed(received(late), late.at) / cal.day_length * 10) / 10
             days_vi = f"{days:g}".replace(".", ",")
             finding(
                 "late_supplement",
@@ -57,9 +66,9 @@ def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCale
                 at,
                 late.agency,
                 f"Yêu cầu bổ sung muộn: {name_vi(late.agency)} yêu cầu bổ sung hồ sơ {code} sau {days_vi} ngày"
-                f" làm việc kể từ khi tiếp nhận (tối đa {comp.supplement_within_working_days:g} ngày).",
+                f" làm việc kể từ khi nhận hồ sơ (tối đa {comp.supplement_within_working_days:g} ngày).",
                 f"Late supplement request: {late.agency} asked to supplement dossier {code} {days:g} working days"
-                f" after intake (at most {comp.supplement_within_working_days:g}).",
+                f" after it received it (at most {comp.supplement_within_working_days:g}).",
             )
     for mark in state.unreasoned:
         if at := c.due(rule_key(mark.subject, mark.kind, 1, "no_reason"), mark.at):
@@ -78,6 +87,8 @@ def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCale
             )
     if state.cancelled is not None:
         _cancellation(c, state, state.cancelled, cal, finding)
+    if state.dossier.apologies:
+        _reappointments(c, state, cal, finding)
     if len(state.bounces) > comp.max_bounces:
         bounce = state.bounces[comp.max_bounces]
         count = comp.max_bounces + 1
@@ -135,3 +146,39 @@ def _cancellation(c: Collector, state: WatchState, mark: Mark, cal: WorkingCalen
             f"Hủy hồ sơ không đúng quy định: {name_vi(mark.agency)} hủy hồ sơ {code}: " + "; ".join(faults_vi) + ".",
             f"Improper cancellation: {mark.agency} cancelled dossier {code}: " + "; ".join(faults_en) + ".",
         )
+
+
+def _reappointments(c: Collector, state: WatchState, cal: WorkingCalendar, finding: Any) -> None:
+    """A dossier may be given a new appointment once, and only a later one than it had."""
+    code = state.code
+    first = state.dossier.clock.cycles[0] if state.dossier.clock.cycles else None
+    appointment = due_of(first, state.dossier.clock, cal) if first is not None else None
+    for number, (at, new_date, agency) in enumerate(state.dossier.apologies, start=1):
+        if appointment is not None and new_date <= appointment:
+            if hit := c.due(rule_key(code, "-", number, "reappointment", 1), at):
+                finding(
+                    "reappointment",
+                    code,
+                    "-",
+                    hit,
+                    agency,
+                    f"Hẹn lại không hợp lệ: ngày hẹn mới của hồ sơ {code} ({when_vi(new_date)}) không sau ngày hẹn"
+                    f" trước ({when_vi(appointment)}).",
+                    f"Invalid new appointment: the new date of dossier {code} ({when_en(new_date)}) is not after the"
+                    f" one before ({when_en(appointment)}).",
+                    number,
+                    1,
+                )
+        if number > 1 and (hit := c.due(rule_key(code, "-", number, "reappointment", 2), at)):
+            finding(
+                "reappointment",
+                code,
+                "-",
+                hit,
+                agency,
+                f"Hẹn lại nhiều lần: hồ sơ {code} được hẹn lại lần thứ {number} (chỉ được hẹn lại một lần).",
+                f"Repeated new appointment: dossier {code} was given new appointment no. {number} (once is allowed).",
+                number,
+                2,
+            )
+        appointment = new_date

@@ -1,4 +1,6 @@
-"""The late-dossier report: for every late dossier, which handoffs caused the delay, by how much, and whose.
+"""The late-dossier report: for every late dossier, which handoffs caused the delay, by how much, and whose
+(the agency, and the officer who accepted the handoff, as the council's resolution asks: "trách nhiệm các cá
+nhân, đơn vị").
 
 A dossier is late when its clock's verdict is ``late`` (stopped after its due, or still running past it).
 Each step cycle that was itself late is a *cause*: its agency, its handoff, and by how many working hours
@@ -42,6 +44,7 @@ class Cause(BaseModel):
     step_id: str
     step_name_vi: str
     agency: str
+    officer: str | None = None  # the officer who accepted the handoff: "trách nhiệm các cá nhân, đơn vị"
     cycle: int
     due: AwareDatetime
     finished_at: AwareDatetime | None  # None: still open
@@ -88,6 +91,7 @@ def late_entry(state: WatchState, workflow: Workflow, now: datetime, cal: Workin
                     step_id=step.id,
                     step_name_vi=step.name_vi,
                     agency=info.to_agency if info is not None and info.step_id == step.id else run.agency,
+                    officer=info.officer if info is not None and info.step_id == step.id else None,
                     cycle=index,
                     due=st.due,
                     finished_at=st.stopped_at,

@@ -8,9 +8,10 @@ Rule ids (the ``rule`` of every alert):
 ``unacknowledged``    a handoff not accepted by the receiving agency within X working hours
 ``stalled``           no event on an open handoff for X working hours
 ``second_supplement`` more supplement requests on one dossier than allowed
-``late_supplement``   a supplement request later than allowed after intake
+``late_supplement``   a supplement request later than allowed after the asking agency received the dossier
 ``no_reason``         a suspension or refusal without a substantive reason (or legal basis)
 ``improper_cancellation``  a cancellation the citizen did not ask for, of a late dossier, or without a reason
+``reappointment``     a second new appointment, or one not later than the appointment it replaces
 ``bounced``           a dossier bounced back more than N times
 ``result_not_closed`` a result ready but not returned or closed within X working hours
 ``apology_missing``   a dossier going late with no apology issued in time
@@ -58,6 +59,7 @@ RULE_IDS = (
     "late_supplement",
     "no_reason",
     "improper_cancellation",
+    "reappointment",
     "bounced",
     "result_not_closed",
     "apology_missing",

@@ -35,7 +35,8 @@ def test_second_and_late_supplement_requests() -> None:
     h.post(*opened(CODE, vn(2026, 3, 2, 8)))
     h.post(supplement(vn(2026, 3, 3, 9)), supplied(vn(2026, 3, 4, 9)))
     assert not h.fired(CODE)  # one request, on day 2: fine
-    # A second request on Friday 6 March 10:00, 4 working days after intake (at most 3): both rules.
+    # A second request on Friday 6 March 10:00, 4 working days after the land registry received the dossier
+    # (Monday 09:00; at most 3): both rules.
     h.post(supplement(vn(2026, 3, 6, 10)))
     h.tick_until(vn(2026, 3, 6, 12))
     second = h.fired(CODE, "second_supplement")
@@ -44,7 +45,7 @@ def test_second_and_late_supplement_requests() -> None:
     assert len(late) == 1
     assert late[0][1]["responsible_agency"] == "land-registry"
     assert "lần thứ 2" in second[0][1]["reason_vi"]
-    assert "sau 4,2 ngày làm việc" in late[0][1]["reason_vi"]  # Monday 08:00 -> Friday 10:00: 34 h
+    assert "sau 4,1 ngày làm việc" in late[0][1]["reason_vi"]  # Monday 09:00 -> Friday 10:00: 33 h
     h.post(supplied(vn(2026, 3, 9, 9)), supplement(vn(2026, 3, 9, 10)))  # a third: nothing new
     assert len(h.fired(CODE, "second_supplement")) == 1
 
@@ -226,3 +227,18 @@ def test_each_fault_of_a_cancellation_on_its_own(when: Any, requested_by: str, r
     assert [
         f for f in ("công dân không yêu cầu hủy", "hồ sơ đã trễ hạn", "không nêu lý do cụ thể") if f in said
     ] == faults
+
+
+def test_a_late_supplement_counts_from_when_the_asking_agency_received_the_dossier() -> None:
+    """Tax receives the dossier a week after intake and asks the next day: not late (the old count said 6 days)."""
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.post(ev("cadastral.sent", "land-registry", vn(2026, 3, 9, 9), CODE, handoff_id="H1", **CAD))
+    tax = h.open_handoff(CODE, "tax")
+    h.post(supplement(vn(2026, 3, 10, 9), hid=tax, source="tax"))
+    h.tick_until(vn(2026, 3, 10, 10))
+    assert not h.fired(CODE, "late_supplement")
+    h.post(supplied(vn(2026, 3, 11, 9)), supplement(vn(2026, 3, 16, 9), hid=tax, source="tax"))
+    h.tick_until(vn(2026, 3, 16, 10))
+    ((_, alert),) = h.fired(CODE, "late_supplement")
+    assert alert["responsible_agency"] == "tax"

@@ -23,7 +23,9 @@ def late_dossier() -> Harness:
     """The land registry sits on the dossier: after its due, the rest of the route (5 days) no longer fits."""
     h = Harness(T0)
     h.post(*opened(CODE, T0))
-    h.post(ev("handoff.accepted", "land-registry", vn(2026, 3, 2, 9, 30), CODE, handoff_id="H1"))
+    h.post(
+        ev("handoff.accepted", "land-registry", vn(2026, 3, 2, 9, 30), CODE, handoff_id="H1", officer="Trần Văn Bình")
+    )
     return h
 
 
@@ -134,6 +136,7 @@ def test_late_report_attributes_the_delay_to_the_handoff_that_caused_it() -> Non
     assert entry["dossier_code"] == CODE
     (cause,) = entry["causes"]
     assert (cause["handoff_id"], cause["agency"], cause["step_id"]) == ("H1", "land-registry", "land-check")
+    assert cause["officer"] == "Trần Văn Bình"  # who accepted it: the resolution asks for the person too
     # late from the end of Wednesday 4 March: Thursday 5 to Thursday 12 (six working days, 48 h) and Friday 13
     # 07:00 -> 09:00 (2 h)
     assert cause["late_hours"] == 6 * 8 + 2
@@ -145,3 +148,29 @@ def test_late_report_attributes_the_delay_to_the_handoff_that_caused_it() -> Non
     assert h.engine.late_report("2026-04", list(range(6)))["late_dossiers"] == 0
     assert h.engine.late_report("2026-03", list(range(6)), agency="tax")["late_dossiers"] == 0
     assert h.engine.late_report("2026-03", list(range(6)), agency="land-registry")["late_dossiers"] == 1
+
+
+def apology(at: Any, new_date: Any) -> Any:
+    return ev(
+        "apology.issued",
+        "land-registry",
+        at,
+        CODE,
+        handoff_id="H1",
+        reason="Chờ kết quả đo đạc lại ranh giới thửa đất.",
+        responsible_agency="land-registry",
+        new_appointment_at=new_date,
+        channel="counter",
+    )
+
+
+def test_a_dossier_is_given_a_new_date_once_and_only_a_later_one() -> None:
+    h = late_dossier()  # due the end of Thursday 12 March
+    h.post(apology(vn(2026, 3, 10, 10), vn(2026, 3, 17, 17)))
+    h.tick_until(vn(2026, 3, 10, 11))
+    assert not h.fired(CODE, "reappointment")
+    h.post(apology(vn(2026, 3, 16, 10), vn(2026, 3, 16, 17)))  # a second one, and not after the first new date
+    h.tick_until(vn(2026, 3, 16, 11))
+    reasons = sorted(a["reason_vi"].split(":", 1)[0] for _, a in h.fired(CODE, "reappointment"))
+    assert reasons == ["Hẹn lại không hợp lệ", "Hẹn lại nhiều lần"]
+    assert all(a["responsible_agency"] == "land-registry" for _, a in h.fired(CODE, "reappointment"))
