@@ -169,6 +169,7 @@ _EXAMPLES: dict[str, tuple[str, str, dict[str, Any]]] = {
         _t(2, 24, 14),
         {
             "handoff_id": "H-0001-land-check",
+            "ground": "dispute",
             "reason": "Có đơn đề nghị tạm dừng do tranh chấp ranh giới với thửa liền kề.",
             "legal_basis": "Luật Đất đai 2024",
         },

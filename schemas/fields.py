@@ -30,6 +30,7 @@ __all__ = [
     "DossierCode",
     "EventId",
     "FullIdNumber",
+    "GroundCode",
     "HandoffId",
     "Instant",
     "LongText",
@@ -220,6 +221,15 @@ HandoffId = Annotated[
 ]
 StepId = Annotated[
     str, Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=40, description="Workflow step id, e.g. tax-assess")
+]
+GroundCode = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
+        max_length=40,
+        description="Code of a suspension ground listed in the procedure's workflow (suspension.grounds), "
+        "e.g. dispute, authority-request, applicant-request",
+    ),
 ]
 RulesetVersion = Annotated[
     str,

@@ -17,6 +17,7 @@ from schemas.fields import (
     AgencyCode,
     Day,
     FullIdNumber,
+    GroundCode,
     HandoffId,
     Instant,
     LongText,
@@ -270,6 +271,11 @@ class SupplementReceivedData(Payload):
 
 class DossierSuspendedData(Payload):
     handoff_id: HandoffId | None = None
+    ground: GroundCode | None = Field(
+        default=None,
+        description="The ground of the suspension, from the procedure's list (suspension.grounds of its "
+        "workflow); a suspension without one, or on a ground not listed, raises a compliance alert",
+    )
     reason: Reason
     legal_basis: ShortText | None = None
 

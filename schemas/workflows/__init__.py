@@ -26,7 +26,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from schemas.agencies import AgencyKind, default_agencies
 from schemas.errors import WorkflowError
 from schemas.events import EVENT_TYPES
-from schemas.fields import ProcedureCode, StepId
+from schemas.fields import GroundCode, ProcedureCode, StepId
 from schemas.sla import Cycle, SlaClock, due_of
 from schemas.workcalendar import Pause, WorkingCalendar
 
@@ -35,6 +35,8 @@ __all__ = [
     "Budget",
     "ClockRules",
     "Step",
+    "Suspension",
+    "SuspensionGround",
     "Workflow",
     "WorkflowRegistry",
     "default_workflows",
@@ -161,6 +163,36 @@ class Step(BaseModel):
         return code in default_agencies() and default_agencies().kind_of(code) == self.agency_kind
 
 
+class SuspensionGround(BaseModel):
+    """A ground on which processing of the procedure may be suspended (tạm dừng), with its longest duration."""
+
+    model_config = _CLOSED
+
+    code: GroundCode
+    name_vi: str = Field(min_length=1, max_length=300)
+    name_en: str = Field(min_length=1, max_length=300)
+    legal_basis: str = Field(min_length=1, max_length=300)
+    max_working_days: int = Field(ge=1, le=365, description="A suspension longer than this raises an alert")
+
+
+class Suspension(BaseModel):
+    """The grounds a procedure may be suspended on. None listed: every suspension raises the ground alert."""
+
+    model_config = _CLOSED
+
+    grounds: tuple[SuspensionGround, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        codes = [g.code for g in self.grounds]
+        if len(codes) != len(set(codes)):
+            raise ValueError("suspension ground codes must be unique")
+        return self
+
+    def ground(self, code: str | None) -> SuspensionGround | None:
+        return next((g for g in self.grounds if g.code == code), None)
+
+
 class Workflow(BaseModel):
     """One version of one procedure's workflow."""
 
@@ -176,6 +208,7 @@ class Workflow(BaseModel):
     dossier_clock: ClockRules
     step_clock: ClockRules = ClockRules()
     steps: tuple[Step, ...] = Field(min_length=1)
+    suspension: Suspension = Suspension()
 
     @model_validator(mode="after")
     def _valid(self) -> Self:

@@ -14,6 +14,7 @@ from typing import Any
 from schemas.fields import nfc
 from schemas.sla import due_of
 from schemas.workcalendar import WorkingCalendar
+from schemas.workflows import Workflow
 from services.watchdog.findings import Collector, Finding, name_vi, rule_key, when_en, when_vi
 from services.watchdog.rules import Audience, RuleSet
 from services.watchdog.state import Mark, WatchState
@@ -21,7 +22,7 @@ from services.watchdog.state import Mark, WatchState
 __all__ = ["compliance"]
 
 
-def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCalendar) -> None:
+def compliance(c: Collector, state: WatchState, workflow: Workflow, rules: RuleSet, cal: WorkingCalendar) -> None:
     """The compliance findings of ``state`` (and the wake-up of the result-not-returned rule)."""
     code, comp = state.code, rules.compliance
     both: tuple[Audience, ...] = ("unit", "office")
@@ -85,6 +86,8 @@ def compliance(c: Collector, state: WatchState, rules: RuleSet, cal: WorkingCale
                 f" {code} mà không nêu {lacks_vi}.",
                 f"Improper stop: {mark.agency} {mark.kind} dossier {code} without {lacks_en}.",
             )
+    if state.suspensions:
+        _suspensions(c, state, workflow, rules, cal, finding)
     if state.cancelled is not None:
         _cancellation(c, state, state.cancelled, cal, finding)
     if state.dossier.apologies:
@@ -146,6 +149,53 @@ def _cancellation(c: Collector, state: WatchState, mark: Mark, cal: WorkingCalen
             f"Hủy hồ sơ không đúng quy định: {name_vi(mark.agency)} hủy hồ sơ {code}: " + "; ".join(faults_vi) + ".",
             f"Improper cancellation: {mark.agency} cancelled dossier {code}: " + "; ".join(faults_en) + ".",
         )
+
+
+def _suspensions(
+    c: Collector, state: WatchState, workflow: Workflow, rules: RuleSet, cal: WorkingCalendar, finding: Any
+) -> None:
+    """A suspension is on a ground the procedure lists (level 1), and no longer than that ground allows (level
+    2: fired at the end of its last day while still suspended, or at once when it was resumed later)."""
+    code, allowed = state.code, workflow.suspension.grounds
+    for number, mark in enumerate(state.suspensions, start=1):
+        ground = workflow.suspension.ground(mark.kind or None)
+        if ground is None and (hit := c.due(rule_key(code, "-", number, "suspension", 1), mark.at)):
+            given_vi = f"với căn cứ «{mark.kind}» không có trong danh mục" if mark.kind else "không nêu căn cứ"
+            given_en = f"on ground '{mark.kind}', which is not listed" if mark.kind else "without a ground"
+            listed_vi = "; ".join(f"{g.code}: {g.name_vi}" for g in allowed) or "không có"
+            listed_en = "; ".join(g.code for g in allowed) or "none"
+            finding(
+                "suspension",
+                code,
+                "-",
+                hit,
+                mark.agency,
+                f"Tạm dừng không đúng căn cứ: {name_vi(mark.agency)} tạm dừng hồ sơ {code} {given_vi}"
+                f" (căn cứ được phép của thủ tục: {listed_vi}).",
+                f"Suspension without a valid ground: {mark.agency} suspended dossier {code} {given_en}"
+                f" (the procedure's grounds: {listed_en}).",
+                number,
+                1,
+            )
+        days = ground.max_working_days if ground is not None else rules.compliance.max_suspension_working_days
+        limit = cal.due_in_days(mark.at, days, cutoff=False)
+        still = mark.until is None and not state.finished
+        if limit is None or not (still or (mark.until is not None and mark.until > limit)):
+            continue
+        if hit := c.due(rule_key(code, "-", number, "suspension", 2), limit):
+            finding(
+                "suspension",
+                code,
+                "-",
+                hit,
+                mark.agency,
+                f"Tạm dừng quá thời hạn: hồ sơ {code} bị {name_vi(mark.agency)} tạm dừng từ {when_vi(mark.at)},"
+                f" quá {days} ngày làm việc được phép ({when_vi(limit)}).",
+                f"Suspension too long: {mark.agency} suspended dossier {code} on {when_en(mark.at)}, beyond the"
+                f" {days} working days allowed ({when_en(limit)}).",
+                number,
+                2,
+            )
 
 
 def _reappointments(c: Collector, state: WatchState, cal: WorkingCalendar, finding: Any) -> None:

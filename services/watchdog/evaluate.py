@@ -56,7 +56,7 @@ def _after(due: datetime | None) -> datetime | None:
 def evaluate(state: WatchState, workflow: Workflow, rules: RuleSet, now: datetime, cal: WorkingCalendar) -> Evaluation:
     """Findings at ``now`` and the future instants worth a look (see the module docstring)."""
     c = Collector(state, now)
-    compliance(c, state, rules, cal)
+    compliance(c, state, workflow, rules, cal)
     if not state.finished:
         for run in state.dossier.steps.values():
             if run.clock.running:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from schemas.agencies import default_agencies
+from schemas.events import TZ
 from services.watchdog.forecast import Culprit, Forecast
 from services.watchdog.rules import Audience
 from services.watchdog.state import WatchState
@@ -60,6 +61,11 @@ def hours_en(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 3600:.1f}".removesuffix(".0")
 
 
+def _local(at: datetime) -> datetime:
+    """Alerts print times in Asia/Ho_Chi_Minh, whatever offset the event carried."""
+    return at.astimezone(TZ)
+
+
 def _end_of_day(at: datetime) -> bool:
     """A due counted in days ends with its day (23:59:59.999999): printed as the day, not a time."""
     return (at.hour, at.minute, at.second, at.microsecond) == (23, 59, 59, 999999)
@@ -67,11 +73,13 @@ def _end_of_day(at: datetime) -> bool:
 
 def when_vi(at: datetime) -> str:
     """``09:00 ngày 23/02/2026``, or ``hết ngày 23/02/2026`` for a due counted in days."""
+    at = _local(at)
     return f"hết ngày {at:%d/%m/%Y}" if _end_of_day(at) else f"{at:%H:%M} ngày {at:%d/%m/%Y}"
 
 
 def when_en(at: datetime) -> str:
     """``2026-02-23 09:00``, or ``the end of 2026-02-23`` for a due counted in days."""
+    at = _local(at)
     return f"the end of {at:%Y-%m-%d}" if _end_of_day(at) else f"{at:%Y-%m-%d %H:%M}"
 
 

@@ -50,6 +50,7 @@ RULE_VI = {
     "late_supplement": "Yêu cầu bổ sung muộn",
     "no_reason": "Tạm dừng/từ chối không nêu lý do",
     "improper_cancellation": "Hủy hồ sơ không đúng quy định",
+    "suspension": "Tạm dừng không đúng quy định",
     "reappointment": "Hẹn lại không đúng quy định",
     "bounced": "Chuyển trả nhiều lần",
     "result_not_closed": "Chưa trả kết quả",

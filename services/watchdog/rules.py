@@ -11,6 +11,8 @@ Rule ids (the ``rule`` of every alert):
 ``late_supplement``   a supplement request later than allowed after the asking agency received the dossier
 ``no_reason``         a suspension or refusal without a substantive reason (or legal basis)
 ``improper_cancellation``  a cancellation the citizen did not ask for, of a late dossier, or without a reason
+``suspension``        a suspension on a ground the procedure does not list (level 1), or longer than its ground
+                      allows (level 2)
 ``reappointment``     a second new appointment, or one not later than the appointment it replaces
 ``bounced``           a dossier bounced back more than N times
 ``result_not_closed`` a result ready but not returned or closed within X working hours
@@ -59,6 +61,7 @@ RULE_IDS = (
     "late_supplement",
     "no_reason",
     "improper_cancellation",
+    "suspension",
     "reappointment",
     "bounced",
     "result_not_closed",
@@ -146,6 +149,7 @@ class Compliance(BaseModel):
     min_reason_chars: int = Field(default=15, ge=1)
     placeholder_reasons: tuple[str, ...] = ()
     suspension_needs_legal_basis: bool = True
+    max_suspension_working_days: int = Field(default=10, ge=1, le=365)  # for a ground the procedure does not list
     max_bounces: int = Field(default=1, ge=0)
     close_within_working_hours: float = Field(default=8, gt=0)
     apology_lead_working_days: float = Field(default=1, ge=0)

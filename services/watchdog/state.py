@@ -27,6 +27,7 @@ from schemas.events import (
     DossierCancelled,
     DossierReceived,
     DossierRefused,
+    DossierResumed,
     DossierSuspended,
     HandoffRequested,
     HandoffReturned,
@@ -54,6 +55,7 @@ class Mark(BaseModel):
     subject: str  # the handoff id it names, else the dossier code
     kind: str = ""
     missing: str = ""  # for an unreasoned stop: "reason", "legal_basis"
+    until: AwareDatetime | None = None  # for a suspension: when it was resumed
 
 
 class Pending(BaseModel):
@@ -81,6 +83,7 @@ class WatchState(BaseModel):
     supplements: tuple[Mark, ...] = ()
     bounces: tuple[Mark, ...] = ()
     unreasoned: tuple[Mark, ...] = ()
+    suspensions: tuple[Mark, ...] = ()  # kind: the ground given ("" for none); until: when resumed
     result_ready_at: AwareDatetime | None = None
     returned_at: AwareDatetime | None = None
     cancelled: Mark | None = None  # kind: who asked (citizen, agency); missing: "reason" when not of substance
@@ -118,6 +121,7 @@ def advance(state: WatchState | None, event: Envelope[Any], ctx: RoutingContext,
         held = state.dossier.open_handoffs()
         dossier = apply(state.dossier, item, workflow, ctx.calendar)
         state = _facts(state.model_copy(update={"dossier": dossier}), item, held, rules)
+        state = _suspensions(state, item)
     return state
 
 
@@ -159,6 +163,18 @@ def _facts(state: WatchState, event: Envelope[Any], held: dict[str, str], rules:
     elif isinstance(event, ResultReturned) and state.returned_at is None:
         update["returned_at"] = at
     return state.model_copy(update=update) if update else state
+
+
+def _suspensions(state: WatchState, event: Envelope[Any]) -> WatchState:
+    """A suspension opens a mark with its ground; a resumption closes the latest open one."""
+    if isinstance(event, DossierSuspended):
+        subject = event.data.handoff_id or state.code
+        mark = Mark(at=event.time, agency=event.source, subject=subject, kind=event.data.ground or "")
+        return state.model_copy(update={"suspensions": _push(state.suspensions, mark)})
+    if isinstance(event, DossierResumed) and state.suspensions and state.suspensions[-1].until is None:
+        last = state.suspensions[-1].model_copy(update={"until": event.time})
+        return state.model_copy(update={"suspensions": (*state.suspensions[:-1], last)})
+    return state
 
 
 def _later(previous: datetime | None, at: datetime) -> datetime:

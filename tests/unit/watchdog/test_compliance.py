@@ -242,3 +242,68 @@ def test_a_late_supplement_counts_from_when_the_asking_agency_received_the_dossi
     h.tick_until(vn(2026, 3, 16, 10))
     ((_, alert),) = h.fired(CODE, "late_supplement")
     assert alert["responsible_agency"] == "tax"
+
+
+def suspended(at: Any, ground: str | None, reason: str = "Thửa đất đang có tranh chấp ranh giới tại Tòa án.") -> Any:
+    extra = {"ground": ground} if ground is not None else {}
+    return ev(
+        "dossier.suspended",
+        "land-registry",
+        at,
+        CODE,
+        handoff_id="H1",
+        reason=reason,
+        legal_basis="Nghị định 101/2024/NĐ-CP",
+        **extra,
+    )
+
+
+def resumed(at: Any) -> Any:
+    return ev("dossier.resumed", "land-registry", at, CODE, handoff_id="H1", reason="Tòa án đã có bản án.")
+
+
+def test_a_suspension_lasts_no_longer_than_its_ground_allows() -> None:
+    """Counted by hand: suspended on Tuesday 3 March 2026 on the applicant's request (at most 10 working
+    days): the days run from Wednesday 4 March (4, 5, 6, 9-13, 16, 17), so the suspension may last until the
+    end of Tuesday 17 March; still suspended after it: one alert, dated then."""
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.post(suspended(vn(2026, 3, 3, 9), "applicant-request", "Người yêu cầu đăng ký đề nghị tạm dừng để thỏa thuận."))
+    h.tick_until(vn(2026, 3, 17, 23), step=timedelta(hours=2))
+    assert not h.fired(rule="suspension")  # a listed ground, within its time
+    h.tick_until(vn(2026, 3, 18, 9), step=timedelta(hours=1))
+    [(at, alert)] = h.fired(CODE, "suspension")
+    assert alert["level"] == 2
+    assert alert["at"] == vn(2026, 3, 17, 23, 59, 59).replace(microsecond=999999).isoformat()
+    assert "quá 10 ngày làm việc được phép (hết ngày 17/03/2026)" in alert["reason_vi"]
+    assert "từ 09:00 ngày 03/03/2026" in alert["reason_vi"]
+    h.post(resumed(vn(2026, 3, 19, 9)))
+    h.tick_until(vn(2026, 3, 31, 17), step=timedelta(hours=4))
+    assert len(h.fired(rule="suspension")) == 1
+
+
+def test_a_suspension_on_a_ground_the_procedure_does_not_list() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.post(suspended(vn(2026, 3, 3, 9), None))
+    [(_, bare)] = h.fired(CODE, "suspension")
+    assert bare["level"] == 1
+    assert "không nêu căn cứ" in bare["reason_vi"]
+    assert "dispute: Đất đang có tranh chấp" in bare["reason_vi"]
+    assert unicodedata.is_normalized("NFC", bare["reason_vi"])
+    h.post(resumed(vn(2026, 3, 5, 9)), suspended(vn(2026, 3, 6, 9), "weather"))
+    second = [a for _, a in h.fired(CODE, "suspension")][1:]
+    assert [a["level"] for a in second] == [1]
+    assert "với căn cứ «weather» không có trong danh mục" in second[0]["reason_vi"]
+    # An unlisted ground gets the rules' default longest duration (10 working days, to the end of 20 March).
+    h.tick_until(vn(2026, 3, 23, 9), step=timedelta(hours=2))
+    levels = [(a["level"], a["at"][:10]) for _, a in h.fired(CODE, "suspension")]
+    assert levels == [(1, "2026-03-03"), (1, "2026-03-06"), (2, "2026-03-20")]
+
+
+def test_a_listed_suspension_resumed_in_time_raises_nothing() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    h.post(suspended(vn(2026, 3, 3, 9), "dispute"), resumed(vn(2026, 4, 10, 9)))
+    h.tick_until(vn(2026, 4, 20, 9), step=timedelta(hours=4))
+    assert not h.fired(rule="suspension")
