@@ -40,7 +40,7 @@ from services.watchdog.alerts import alert_document, to_bytes
 from services.watchdog.clock import Clock
 from services.watchdog.digest import NearDue, digest_document, near_due
 from services.watchdog.evaluate import evaluate
-from services.watchdog.notices import Notice, draft_notice, notice_document
+from services.watchdog.notices import Notice, draft_notice, notice_document, with_issued
 from services.watchdog.report import LateEntry, late_entry, monthly_report
 from services.watchdog.rules import RuleSet
 from services.watchdog.state import Pending, WatchState, advance, workflow_of
@@ -330,5 +330,6 @@ class Watchdog:
         for p in partitions:
             raw = self.notices.get(p, notice_id.encode())
             if raw is not None:
-                return Notice.model_validate_json(raw)
+                notice = Notice.model_validate_json(raw)
+                return with_issued(notice, self.load(p, notice.dossier_code))
         return None

@@ -44,6 +44,7 @@ __all__ = [
     "load_templates",
     "notice_document",
     "render_notice",
+    "with_issued",
 ]
 
 NOTICE_TEMPLATES_PATH = Path(__file__).with_name("notice_templates.yaml")
@@ -101,11 +102,17 @@ class Notice(BaseModel):
     due: AwareDatetime
     new_appointment_at: AwareDatetime
     delay_working_days: int
-    reason_vi: str
+    reason_vi: str  # the watchdog's own account of the delay, for the agency: never printed as the reason
     reason_en: str
     applicant_name: str | None
     drafted_at: AwareDatetime
     template: str
+    sequence: int = 0  # apologies issued on the dossier before this draft: the one it leads to is the next
+    # Filled from the apology the responsible agency then issued (``apology.issued``), when it has:
+    stated_reason: str | None = None  # its own stated reason: the one printed
+    issued_at: AwareDatetime | None = None
+    issued_by: str | None = None  # the responsible agency it named
+    issued_new_appointment_at: AwareDatetime | None = None
 
 
 def draft_notice(
@@ -163,6 +170,23 @@ def draft_notice(
         applicant_name=state.applicant,
         drafted_at=now,
         template=template_for(rules.notices.template, state.dossier.received_at).key,
+        sequence=len(state.dossier.apologies),
+    )
+
+
+def with_issued(notice: Notice, state: WatchState | None) -> Notice:
+    """``notice`` with the apology it led to, once the responsible agency issued it: the form then prints that
+    agency's own reason and new date."""
+    if state is None or len(state.apologies) <= notice.sequence:
+        return notice
+    issued = state.apologies[notice.sequence]
+    return notice.model_copy(
+        update={
+            "stated_reason": issued.reason,
+            "issued_at": issued.at,
+            "issued_by": issued.responsible_agency,
+            "issued_new_appointment_at": issued.new_appointment_at,
+        }
     )
 
 
@@ -190,15 +214,20 @@ def render_notice(notice: Notice, place: str = "Nha Trang") -> str:
     """The printable HTML page (A4, Times New Roman), filled from the form in force."""
     template = template_for(notice.template, notice.received_at)
     agencies = default_agencies()
-    agency = agencies[notice.responsible_agency] if notice.responsible_agency in agencies else None
+
+    def name(code: str) -> str:
+        return agencies[code].name_vi if code in agencies else code
+
     values = {
         "received_date": _date_vi(notice.received_at),
-        "agency_name": agency.name_vi if agency else notice.responsible_agency,
+        "receiving_name": name(notice.receiving_unit),  # who received the dossier: the one-stop-shop
+        "agency_name": name(notice.issued_by or notice.responsible_agency),  # who is late, and apologises
         "procedure_name": notice.procedure_name_vi,
         "dossier_code": notice.dossier_code,
         "due_date": _date_vi(notice.due),  # the form says "ngày ...": the date alone, never "ngày 08:00 ngày ..."
-        "reason": notice.reason_vi,
-        "new_date": _date_vi(notice.new_appointment_at),
+        # the responsible agency's own reason, as it issued it; until then a line for it to write on
+        "reason": notice.stated_reason or "\u2026" * 40,
+        "new_date": _date_vi(notice.issued_new_appointment_at or notice.new_appointment_at),
     }
     escaped = {k: html.escape(v) for k, v in values.items()}
     paragraphs = "\n".join(f"<p>{Template(html.escape(p)).safe_substitute(escaped)}</p>" for p in template.paragraphs)

@@ -24,6 +24,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from schemas.envelope import Envelope
 from schemas.events import (
+    ApologyIssued,
     DossierCancelled,
     DossierReceived,
     DossierRefused,
@@ -40,7 +41,7 @@ from schemas.workflows import Workflow
 from services.relay.routing import Ledger, RoutingContext, route
 from services.watchdog.rules import RuleSet
 
-__all__ = ["Mark", "Pending", "WatchState", "advance", "workflow_of"]
+__all__ = ["Mark", "Pending", "Stated", "WatchState", "advance", "workflow_of"]
 
 _MAX_MARKS = 50
 
@@ -56,6 +57,19 @@ class Mark(BaseModel):
     kind: str = ""
     missing: str = ""  # for an unreasoned stop: "reason", "legal_basis"
     until: AwareDatetime | None = None  # for a suspension: when it was resumed
+
+
+class Stated(BaseModel):
+    """An apology the responsible agency issued: its own stated reason and new appointment (the notice prints
+    them)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    at: AwareDatetime
+    agency: str  # who posted it
+    responsible_agency: str
+    reason: str
+    new_appointment_at: AwareDatetime
 
 
 class Pending(BaseModel):
@@ -84,6 +98,7 @@ class WatchState(BaseModel):
     bounces: tuple[Mark, ...] = ()
     unreasoned: tuple[Mark, ...] = ()
     suspensions: tuple[Mark, ...] = ()  # kind: the ground given ("" for none); until: when resumed
+    apologies: tuple[Stated, ...] = ()  # issued, in order
     result_ready_at: AwareDatetime | None = None
     returned_at: AwareDatetime | None = None
     cancelled: Mark | None = None  # kind: who asked (citizen, agency); missing: "reason" when not of substance
@@ -158,6 +173,15 @@ def _facts(state: WatchState, event: Envelope[Any], held: dict[str, str], rules:
         update["cancelled"] = Mark(
             at=at, agency=source, subject=state.code, kind=event.data.requested_by, missing=missing
         )
+    elif isinstance(event, ApologyIssued):
+        stated = Stated(
+            at=at,
+            agency=source,
+            responsible_agency=data.responsible_agency,
+            reason=data.reason,
+            new_appointment_at=data.new_appointment_at,
+        )
+        update["apologies"] = (*state.apologies, stated)[-_MAX_MARKS:]
     elif isinstance(event, ResultReady) and state.result_ready_at is None:
         update["result_ready_at"] = at
     elif isinstance(event, ResultReturned) and state.returned_at is None:

@@ -106,6 +106,43 @@ def test_printable_notice() -> None:
     assert "<script>" not in render_notice(hostile)
 
 
+def test_the_notice_names_who_received_who_is_late_and_prints_the_agencys_own_reason() -> None:
+    h = late_dossier()
+    h.tick_until(vn(2026, 3, 11, 9), step=timedelta(hours=1))
+    notice = h.engine.notice(h.notices[0]["id"], list(range(6)))
+    assert notice is not None
+    assert notice.stated_reason is None
+    page = render_notice(notice)
+    # received by the one-stop-shop; late, and apologising: the land registry
+    assert "Ngày 02/03/2026, Bộ phận Tiếp nhận và Trả kết quả thành phố Nha Trang tiếp nhận hồ sơ" in page
+    assert "Tuy nhiên đến nay, Chi nhánh Văn phòng Đăng ký đất đai Nha Trang chưa trả kết quả" in page
+    # the watchdog's own account is not the agency's reason: a line to write on until it issues the apology
+    assert notice.reason_vi not in page
+    assert "Lý do: \u2026\u2026" in page
+    assert "vào ngày 17/03/2026" in page
+    h.post(
+        ev(
+            "apology.issued",
+            "land-registry",
+            vn(2026, 3, 11, 10),
+            CODE,
+            handoff_id="H1",
+            reason="Phải đo đạc lại ranh giới thửa đất do sai lệch với bản đồ địa chính.",
+            responsible_agency="land-registry",
+            new_appointment_at=vn(2026, 3, 18, 16),
+            channel="counter",
+        )
+    )
+    issued = h.engine.notice(h.notices[0]["id"], list(range(6)))
+    assert issued is not None
+    assert issued.stated_reason == "Phải đo đạc lại ranh giới thửa đất do sai lệch với bản đồ địa chính."
+    assert issued.issued_at == vn(2026, 3, 11, 10)
+    page = render_notice(issued)
+    assert "Lý do: Phải đo đạc lại ranh giới thửa đất do sai lệch với bản đồ địa chính." in page
+    assert "vào ngày 18/03/2026" in page  # the date the agency gave
+    assert unicodedata.is_normalized("NFC", page)
+
+
 def finish(h: Harness, cadastral_at: Any) -> None:
     """The land registry finally sends the form; tax and registration are on time; result ready."""
     h.post(ev("cadastral.sent", "land-registry", cadastral_at, CODE, handoff_id="H1", **CAD))
