@@ -67,7 +67,8 @@ def header(keys: Sequence[str], t: Texts) -> list[str]:
 
 def cause_text(cause: Cause, procedure_code: str, t: Texts) -> str:
     step = t.step(procedure_code, cause.step_id)
-    return f"{step} — {t.agency(cause.agency)}: +{t.num(cause.late_hours)} {t('hours_unit')}"
+    who = f"{t.agency(cause.agency)} ({cause.officer})" if cause.officer else t.agency(cause.agency)
+    return f"{step} — {who}: +{t.num(cause.late_hours)} {t('hours_unit')}"
 
 
 def near_due_cells(row: NearDueRow, t: Texts) -> list[str]:

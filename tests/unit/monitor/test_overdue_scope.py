@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from schemas.events import TZ
+from services.monitor.exports import cause_text
+from services.monitor.i18n import Texts
 from services.monitor.lists import OverdueRow, select_overdue
 from services.monitor.timeline import StatedReason
 from services.watchdog.report import Cause
@@ -67,3 +69,11 @@ def test_the_offices_agency_filter_narrows_causes_but_keeps_the_whole_story() ->
     [row] = select_overdue([ROW], scope=None, agency="tax")
     assert [c.agency for c in row.causes] == ["tax"]
     assert row.reasons == ROW.reasons
+
+
+def test_each_cause_names_the_unit_and_the_officer_who_held_it() -> None:
+    held = cause("land-registry", "land-check", 16.0).model_copy(update={"officer": "Trần Văn Bình"})
+    text = cause_text(held, "1.004227.000.00.00.H42", Texts("vi"))
+    assert "Chi nhánh Văn phòng Đăng ký đất đai Nha Trang (Trần Văn Bình): +16" in text
+    nobody = cause_text(cause("tax", "tax-assess", 8.0), "1.004227.000.00.00.H42", Texts("en"))
+    assert "(" not in nobody.split("—")[1]  # never accepted: the unit alone
