@@ -83,10 +83,35 @@ class DossierReceivedData(Payload):
     )
     receiving_unit: AgencyCode
     channel: Channel
+    submitted_at: Instant | None = Field(
+        default=None,
+        description="Online dossiers: when the citizen submitted it on the portal (received_at is when the "
+        "one-stop-shop took it in; the Office sees the delay between the two). Not after received_at.",
+    )
     received_at: Instant
     appointment_at: Instant = Field(description="Appointment to return the result (ngày hẹn trả)")
     applicant: Applicant
     title: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _submitted_online(self) -> Self:
+        if self.submitted_at is None:
+            return self
+        if self.channel != "online":
+            raise custom_error(
+                "not_online",
+                "submitted_at is given for online dossiers only",
+                "Thời điểm nộp trực tuyến chỉ dùng cho hồ sơ nộp trực tuyến.",
+                field="submitted_at",
+            )
+        if self.submitted_at > self.received_at:
+            raise custom_error(
+                "submitted_after_received",
+                "submitted_at must not be after received_at",
+                "Thời điểm nộp không được sau thời điểm tiếp nhận.",
+                field="submitted_at",
+            )
+        return self
 
     @field_validator("appointment_at")
     @classmethod

@@ -88,6 +88,8 @@ class DossierState(BaseModel):
     workflow_key: str
     received_at: AwareDatetime
     appointment_at: AwareDatetime
+    channel: str | None = None  # online, counter, postal
+    submitted_at: AwareDatetime | None = None  # online: when the citizen submitted it on the portal
     clock: SlaClock
     pause_reasons: tuple[str, ...] = ()
     steps: dict[str, StepRun] = {}
@@ -162,6 +164,8 @@ def start_dossier(event: DossierReceived, workflow: Workflow, calendar: WorkingC
         workflow_key=workflow.key,
         received_at=data.received_at,
         appointment_at=data.appointment_at,
+        channel=data.channel,
+        submitted_at=data.submitted_at,
         clock=clock.start(data.received_at, apply_cutoff=True),
     )
     return _start_step(state, workflow.first_step, event.source, data.received_at, None, calendar, apply_cutoff=True)

@@ -53,6 +53,11 @@ def dossier_received(
         if float(budget_days).is_integer()
         else calendar.add(calendar.intake_start(at), calendar.days(budget_days))
     ) or at + timedelta(days=14)
+    channel = rng.choice(["online", "counter", "postal"])
+    # an online dossier waited on the portal before the one-stop-shop took it in (its own draw: the rest of
+    # the dossier stays as it was for a given code)
+    waited = timedelta(minutes=random.Random(f"{code}|portal").randint(20, 36 * 60))
+    online = {"submitted_at": (at - waited).isoformat()} if channel == "online" else {}
     return make_event(
         "vn.lienthong.dossier.received",
         "one-stop",
@@ -60,7 +65,8 @@ def dossier_received(
         {
             "procedure_code": procedure,
             "receiving_unit": "one-stop",
-            "channel": rng.choice(["online", "counter", "postal"]),
+            "channel": channel,
+            **online,
             "received_at": at.isoformat(),
             "appointment_at": max(appointment, at + timedelta(hours=1)).isoformat(),
             "applicant": {"name": rng.choice(_NAMES), "id_number_masked": "056******321"},

@@ -106,6 +106,9 @@ class DossierFigures:
     on_time_rate: float | None
     late_rate: float | None
     apologies: int
+    online: int = 0  # received online (Decision 766: the share of dossiers submitted online)
+    online_rate: float | None = None  # percent of received
+    online_intake_median_h: float | None = None  # working hours from the portal submission to the intake
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +206,9 @@ def dossier_figures(dossiers: Iterable[DossierFact]) -> DossierFigures:
         on_time_rate=rate(on_time, len(verdicts)),
         late_rate=rate(late, len(verdicts)),
         apologies=sum(d.apologies for d in dossiers),
+        online=sum(1 for d in dossiers if d.online),
+        online_rate=rate(sum(1 for d in dossiers if d.online), len(dossiers)),
+        online_intake_median_h=median([d.online_intake_h for d in dossiers if d.online_intake_h is not None]),
     )
 
 

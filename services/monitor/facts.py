@@ -118,6 +118,8 @@ class DossierFact:
     bounces: int
     supplements: int
     apologies: int
+    online: bool = False  # submitted on the portal
+    online_intake_h: float | None = None  # working hours from the portal submission to the intake
 
     @property
     def open(self) -> bool:
@@ -214,6 +216,10 @@ def dossier_fact(state: WatchState, now: datetime, cal: WorkingCalendar) -> Doss
         bounces=len(state.bounces),
         supplements=len(state.supplements),
         apologies=len(dossier.apologies),
+        online=dossier.channel == "online",
+        online_intake_h=(
+            hours(cal.elapsed(dossier.submitted_at, dossier.received_at)) if dossier.submitted_at is not None else None
+        ),
     )
 
 

@@ -231,6 +231,8 @@ def overview_page(
                 _count(d.early, d.early_rate, t),
                 _count(d.on_time, d.on_time_rate, t),
                 _count(d.late, d.late_rate, t, "bad"),
+                _count(d.online, d.online_rate, t),
+                h(t.num(d.online_intake_median_h)),
                 str(f.open),
                 _count(f.overdue, None, t, "bad"),
                 h(t.num(f.median_h)),
@@ -238,10 +240,20 @@ def overview_page(
                 str(f.bounces),
             ]
         )
-    proc_keys = ("received", "status_open", "overdue", "resolved", "early", "on_time", "late")
+    proc_keys = (
+        "received",
+        "status_open",
+        "overdue",
+        "resolved",
+        "early",
+        "on_time",
+        "late",
+        "online",
+        "online_intake",
+    )
     proc_head = [h(t("procedure")), *(h(t(k)) for k in proc_keys)]
     proc_head += [h(t(k)) for k in ("open", "overdue", "median", "supplements", "bounces")]
-    proc_spans = [("", 1), (t("group_dossiers"), 7), (t("group_handoffs"), 5)]
+    proc_spans = [("", 1), (t("group_dossiers"), 9), (t("group_handoffs"), 5)]
     proc_table = table(proc_head, proc_rows, empty=t("none"), groups=proc_spans, cls="figures")
     return (
         _tiles(view, cal, t, groups, dead)

@@ -71,9 +71,10 @@ class World:
         return event
 
     # -- steps of a land transfer ---------------------------------------------------------------------
-    def receive(self, code: str, at: datetime) -> None:
+    def receive(self, code: str, at: datetime, channel: str = "counter", submitted_at: datetime | None = None) -> None:
         cal = self.ctx.calendar
         appointment = cal.due_in_days(at, 8)
+        online = {"submitted_at": submitted_at} if submitted_at is not None else {}
         self.post(
             "dossier.received",
             "one-stop",
@@ -82,10 +83,11 @@ class World:
             procedure_code=LAND,
             workflow_version=2,
             receiving_unit="one-stop",
-            channel="counter",
+            channel=channel,
             received_at=at,
             appointment_at=appointment,
             applicant={"name": "Nguyễn Thị Hồng"},
+            **online,
         )
 
     def to_land(self, code: str, at: datetime) -> str:

@@ -149,3 +149,17 @@ def test_a_late_dossier_cancelled_stays_late_in_the_figures_and_one_cancelled_in
     )
     (land,) = w.monitor.scoped(None).procedures()
     assert (land.dossiers.finished, land.dossiers.late, land.dossiers.early, land.dossiers.on_time) == (2, 1, 0, 0)
+
+
+def test_the_share_of_online_dossiers_and_their_wait_for_intake() -> None:
+    """Counted by hand (office hours 07:00-11:30, 13:30-17:00): submitted on the portal on Saturday 14 November
+    10:00 and taken in on Monday 16 November 08:00, the dossier waited 1 working hour; submitted Monday 16 at
+    15:00 and taken in Tuesday 17 at 09:00, 2 + 2 = 4 working hours. Median 2.5; 2 of 3 dossiers online."""
+    w = World()
+    w.receive("HS-ON1", vn(2026, 11, 16, 8), "online", vn(2026, 11, 14, 10))
+    w.receive("HS-ON2", vn(2026, 11, 17, 9), "online", vn(2026, 11, 16, 15))
+    w.receive("HS-CT", vn(2026, 11, 17, 10))
+    [land] = w.monitor.scoped(None).procedures()
+    figures = land.dossiers
+    assert (figures.received, figures.online, figures.online_rate) == (3, 2, 66.7)
+    assert figures.online_intake_median_h == 2.5

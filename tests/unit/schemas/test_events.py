@@ -212,6 +212,14 @@ INVALID = [
         "data.new_appointment_at",
     ),
     (
+        "portal submission of a counter dossier",
+        "vn.lienthong.dossier.received",
+        "data.submitted_at",
+        "2026-02-13T10:00:00+07:00",
+        "data.submitted_at",
+    ),
+    ("suspension ground not a code", "vn.lienthong.dossier.suspended", "data.ground", "Tranh chấp", "data.ground"),
+    (
         "payment deadline before notice",
         "vn.lienthong.obligation.determined",
         "data.payment_deadline",
@@ -236,6 +244,19 @@ def test_invalid_payload_is_rejected_naming_the_field(event_type: str, path: str
         assert error["message_en"]
         assert unicodedata.is_normalized("NFC", error["message_vi"])
     json.dumps(errors)  # serialisable as a 4xx body
+
+
+def test_an_online_dossier_is_submitted_before_it_is_taken_in() -> None:
+    raw = _mutate("vn.lienthong.dossier.received", "data.channel", "online")
+    raw["data"]["submitted_at"] = "2026-02-13T10:00:00+07:00"
+    event = parse_event(json.dumps(raw, ensure_ascii=False))
+    assert event.data.submitted_at.isoformat() == "2026-02-13T10:00:00+07:00"
+    raw["data"]["submitted_at"] = "2026-02-13T17:00:00+07:00"  # after received_at (16:30)
+    with pytest.raises(EventValidationError) as caught:
+        parse_event(json.dumps(raw, ensure_ascii=False))
+    [error] = caught.value.errors()
+    assert error["field"] == "data.submitted_at"
+    assert error["message_vi"] == "Thời điểm nộp không được sau thời điểm tiếp nhận."
 
 
 def test_error_messages_are_bilingual() -> None:
