@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = [
     "WORKFLOWS_DIR",
     "Budget",
     "ClockRules",
+    "Document",
     "Step",
     "Suspension",
     "SuspensionGround",
@@ -175,6 +177,33 @@ class SuspensionGround(BaseModel):
     max_working_days: int = Field(ge=1, le=365, description="A suspension longer than this raises an alert")
 
 
+def _plain(text: str) -> str:
+    """Text compared as a reader would: NFC, case and spacing ignored."""
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+class Document(BaseModel):
+    """A document the procedure's dossier consists of (thành phần hồ sơ): a supplement may ask for these only."""
+
+    model_config = _CLOSED
+
+    code: GroundCode
+    name_vi: str = Field(min_length=1, max_length=300)
+    name_en: str = Field(min_length=1, max_length=300)
+
+    def named_by(self, item: str) -> bool:
+        """``item`` (a supplement request's item) names this document: its code, or its Vietnamese or English
+        name followed by nothing or by a remark ("... (bản chính)", "... có đủ chữ ký các bên")."""
+        said = _plain(item)
+        if said == self.code:
+            return True
+        for name in (self.name_vi, self.name_en):
+            plain = _plain(name.split(" (")[0])
+            if said == plain or said.startswith((plain + " ", plain + ",")):
+                return True
+        return False
+
+
 class Suspension(BaseModel):
     """The grounds a procedure may be suspended on. None listed: every suspension raises the ground alert."""
 
@@ -209,6 +238,15 @@ class Workflow(BaseModel):
     step_clock: ClockRules = ClockRules()
     steps: tuple[Step, ...] = Field(min_length=1)
     suspension: Suspension = Suspension()
+    documents: tuple[Document, ...] = Field(
+        default=(), description="The documents of the dossier; empty: supplement requests are not checked"
+    )
+
+    def unlisted(self, items: Iterable[str]) -> tuple[str, ...]:
+        """The items of a supplement request that name none of the procedure's documents."""
+        if not self.documents:
+            return ()
+        return tuple(item for item in items if not any(d.named_by(item) for d in self.documents))
 
     @model_validator(mode="after")
     def _valid(self) -> Self:

@@ -71,6 +71,21 @@ def compliance(c: Collector, state: WatchState, workflow: Workflow, rules: RuleS
                 f"Late supplement request: {late.agency} asked to supplement dossier {code} {days:g} working days"
                 f" after it received it (at most {comp.supplement_within_working_days:g}).",
             )
+    for number, mark in enumerate(state.supplements, start=1):
+        if mark.unlisted and (at := c.due(rule_key(code, "-", number, "unlisted_supplement"), mark.at)):
+            asked = "; ".join(f"«{item}»" for item in mark.unlisted)
+            finding(
+                "unlisted_supplement",
+                code,
+                "-",
+                at,
+                mark.agency,
+                f"Yêu cầu bổ sung ngoài thành phần hồ sơ: {name_vi(mark.agency)} yêu cầu hồ sơ {code} bổ sung {asked},"
+                " không thuộc thành phần hồ sơ của thủ tục.",
+                f"Supplement outside the dossier's documents: {mark.agency} asked dossier {code} for {asked},"
+                " which the procedure does not list.",
+                number,
+            )
     for mark in state.unreasoned:
         if at := c.due(rule_key(mark.subject, mark.kind, 1, "no_reason"), mark.at):
             what_vi = "tạm dừng" if mark.kind == "suspended" else "từ chối"

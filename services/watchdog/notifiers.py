@@ -48,6 +48,7 @@ RULE_VI = {
     "stalled": "Không có tiến triển",
     "second_supplement": "Yêu cầu bổ sung nhiều lần",
     "late_supplement": "Yêu cầu bổ sung muộn",
+    "unlisted_supplement": "Yêu cầu bổ sung ngoài thành phần hồ sơ",
     "no_reason": "Tạm dừng/từ chối không nêu lý do",
     "improper_cancellation": "Hủy hồ sơ không đúng quy định",
     "suspension": "Tạm dừng không đúng quy định",

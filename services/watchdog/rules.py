@@ -9,6 +9,7 @@ Rule ids (the ``rule`` of every alert):
 ``stalled``           no event on an open handoff for X working hours
 ``second_supplement`` more supplement requests on one dossier than allowed
 ``late_supplement``   a supplement request later than allowed after the asking agency received the dossier
+``unlisted_supplement`` a supplement request for an item the procedure's documents do not list
 ``no_reason``         a suspension or refusal without a substantive reason (or legal basis)
 ``improper_cancellation``  a cancellation the citizen did not ask for, of a late dossier, or without a reason
 ``suspension``        a suspension on a ground the procedure does not list (level 1), or longer than its ground
@@ -59,6 +60,7 @@ RULE_IDS = (
     "stalled",
     "second_supplement",
     "late_supplement",
+    "unlisted_supplement",
     "no_reason",
     "improper_cancellation",
     "suspension",

@@ -57,6 +57,7 @@ class Mark(BaseModel):
     kind: str = ""
     missing: str = ""  # for an unreasoned stop: "reason", "legal_basis"
     until: AwareDatetime | None = None  # for a suspension: when it was resumed
+    unlisted: tuple[str, ...] = ()  # for a supplement request: the items naming none of the procedure's documents
 
 
 class Stated(BaseModel):
@@ -135,12 +136,14 @@ def advance(state: WatchState | None, event: Envelope[Any], ctx: RoutingContext,
     for item in events:
         held = state.dossier.open_handoffs()
         dossier = apply(state.dossier, item, workflow, ctx.calendar)
-        state = _facts(state.model_copy(update={"dossier": dossier}), item, held, rules)
+        state = _facts(state.model_copy(update={"dossier": dossier}), item, held, rules, workflow)
         state = _suspensions(state, item)
     return state
 
 
-def _facts(state: WatchState, event: Envelope[Any], held: dict[str, str], rules: RuleSet) -> WatchState:
+def _facts(
+    state: WatchState, event: Envelope[Any], held: dict[str, str], rules: RuleSet, workflow: Workflow
+) -> WatchState:
     at, source = event.time, event.source
     update: dict[str, Any] = {}
     refs: list[str] = []
@@ -155,7 +158,9 @@ def _facts(state: WatchState, event: Envelope[Any], held: dict[str, str], rules:
         update["activity"] = {**state.activity, **{ref: _later(state.activity.get(ref), at) for ref in refs}}
     subject = refs[0] if refs else state.code
     if isinstance(event, SupplementRequested):
-        update["supplements"] = _push(state.supplements, Mark(at=at, agency=source, subject=subject))
+        unlisted = workflow.unlisted(data.items)
+        mark = Mark(at=at, agency=source, subject=subject, unlisted=unlisted)
+        update["supplements"] = _push(state.supplements, mark)
     elif isinstance(event, HandoffReturned):
         update["bounces"] = _push(state.bounces, Mark(at=at, agency=source, subject=data.handoff_id))
     elif isinstance(event, DossierSuspended | DossierRefused):

@@ -176,7 +176,7 @@ def build() -> World:
         vn(2026, 11, 19, 14),
         handoff_id=lc,
         reasons=["Thiếu hợp đồng công chứng"],
-        items=["Hợp đồng chuyển nhượng"],
+        items=["Hợp đồng chuyển nhượng quyền sử dụng đất (bản chính)"],
         legal_basis="Điều 37 NĐ 101/2024",
     )
     w.post(

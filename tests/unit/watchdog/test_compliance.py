@@ -21,7 +21,7 @@ def supplement(at: Any, hid: str = "H1", source: str = "land-registry") -> Any:
         CODE,
         handoff_id=hid,
         reasons=["Thiếu bản sao hợp đồng chuyển nhượng có công chứng."],
-        items=["Hợp đồng chuyển nhượng"],
+        items=["Hợp đồng chuyển nhượng quyền sử dụng đất (bản chính)"],
         legal_basis="Điều 37 Nghị định 101/2024/NĐ-CP",
     )
 
@@ -307,3 +307,29 @@ def test_a_listed_suspension_resumed_in_time_raises_nothing() -> None:
     h.post(suspended(vn(2026, 3, 3, 9), "dispute"), resumed(vn(2026, 4, 10, 9)))
     h.tick_until(vn(2026, 4, 20, 9), step=timedelta(hours=4))
     assert not h.fired(rule="suspension")
+
+
+def test_a_supplement_may_ask_only_for_the_procedures_documents() -> None:
+    h = Harness(vn(2026, 3, 2, 8))
+    h.post(*opened(CODE, vn(2026, 3, 2, 8)))
+    ask = ev(
+        "supplement.requested",
+        "land-registry",
+        vn(2026, 3, 3, 9),
+        CODE,
+        handoff_id="H1",
+        reasons=["Hợp đồng thiếu chữ ký bên nhận chuyển nhượng; cần xác nhận hộ khẩu."],
+        items=[
+            "Hợp đồng chuyển nhượng quyền sử dụng đất có đủ chữ ký các bên",  # a listed document, with a remark
+            "tờ khai  LỆ PHÍ trước bạ",  # another, as typed
+            "income-tax-declaration",  # another, by its code
+            "Sổ hộ khẩu (bản sao)",  # not a document of this procedure
+        ],
+        legal_basis="Điều 37 Nghị định 101/2024/NĐ-CP",
+    )
+    h.post(ask)
+    [(at, alert)] = h.fired(CODE)
+    assert (alert["rule"], at) == ("unlisted_supplement", vn(2026, 3, 3, 9))
+    assert alert["responsible_agency"] == "land-registry"
+    assert "bổ sung «Sổ hộ khẩu (bản sao)», không thuộc thành phần hồ sơ" in alert["reason_vi"]
+    assert "Hợp đồng" not in alert["reason_vi"]
