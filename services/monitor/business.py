@@ -109,6 +109,7 @@ class DossierFigures:
     online: int = 0  # received online (Decision 766: the share of dossiers submitted online)
     online_rate: float | None = None  # percent of received
     online_intake_median_h: float | None = None  # working hours from the portal submission to the intake
+    suspended: int = 0  # open and suspended now: their clocks stand still
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +210,7 @@ def dossier_figures(dossiers: Iterable[DossierFact]) -> DossierFigures:
         online=sum(1 for d in dossiers if d.online),
         online_rate=rate(sum(1 for d in dossiers if d.online), len(dossiers)),
         online_intake_median_h=median([d.online_intake_h for d in dossiers if d.online_intake_h is not None]),
+        suspended=sum(1 for d in dossiers if d.open and d.suspended),
     )
 
 

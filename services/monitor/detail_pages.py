@@ -76,6 +76,11 @@ def _facts(view: DossierView, t: Texts) -> str:
         (t("appointment_at"), t.dt(f.appointment_at)),
         (t("status"), status),
     ]
+    if f.submitted_at is not None:
+        pairs.insert(3, (t("submitted_at"), t.dt(f.submitted_at)))
+    if f.suspended or f.suspended_h:
+        now = f" ({t('suspended_now').lower()})" if f.suspended else ""
+        pairs.append((t("suspended_time"), f"{t.num(round(f.suspended_h, 2))}{now}"))
     return "".join(f"<dt>{h(k)}</dt><dd>{h(v)}</dd>" for k, v in pairs)
 
 

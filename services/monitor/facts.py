@@ -120,6 +120,9 @@ class DossierFact:
     apologies: int
     online: bool = False  # submitted on the portal
     online_intake_h: float | None = None  # working hours from the portal submission to the intake
+    submitted_at: datetime | None = None  # on the portal
+    suspended: bool = False  # suspended now (tạm dừng): its clock stands still, shown rather than hidden
+    suspended_h: float = 0.0  # working hours suspended in all, to now
 
     @property
     def open(self) -> bool:
@@ -217,6 +220,9 @@ def dossier_fact(state: WatchState, now: datetime, cal: WorkingCalendar) -> Doss
         supplements=len(state.supplements),
         apologies=len(dossier.apologies),
         online=dossier.channel == "online",
+        submitted_at=dossier.submitted_at,
+        suspended=bool(state.suspensions) and state.suspensions[-1].until is None and not state.finished,
+        suspended_h=sum(hours(cal.elapsed(m.at, m.until or status.stopped_at or now)) for m in state.suspensions),
         online_intake_h=(
             hours(cal.elapsed(dossier.submitted_at, dossier.received_at)) if dossier.submitted_at is not None else None
         ),

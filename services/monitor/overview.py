@@ -227,6 +227,7 @@ def overview_page(
                 str(d.received),
                 str(d.open),
                 _count(d.overdue, None, t, "bad"),
+                _count(d.suspended, None, t, "warn"),
                 str(d.finished),
                 _count(d.early, d.early_rate, t),
                 _count(d.on_time, d.on_time_rate, t),
@@ -253,7 +254,7 @@ def overview_page(
     )
     proc_head = [h(t("procedure")), *(h(t(k)) for k in proc_keys)]
     proc_head += [h(t(k)) for k in ("open", "overdue", "median", "supplements", "bounces")]
-    proc_spans = [("", 1), (t("group_dossiers"), 9), (t("group_handoffs"), 5)]
+    proc_spans = [("", 1), (t("group_dossiers"), 10), (t("group_handoffs"), 5)]
     proc_table = table(proc_head, proc_rows, empty=t("none"), groups=proc_spans, cls="figures")
     return (
         _tiles(view, cal, t, groups, dead)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import statistics
+import zlib
 from datetime import timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from services.monitor.business import by_pair, median, p90, rate
+from services.monitor.detail_pages import dossier_page
 from services.monitor.dossier import dossier_view
+from services.monitor.i18n import Texts
 from services.watchdog.state import workflow_of
 
 from .conftest import NOW, World, vn
+
+VI = Texts("vi")
 
 
 def pairs(world: World, scope: str | None = None) -> dict[tuple[str, str], object]:
@@ -163,3 +168,41 @@ def test_the_share_of_online_dossiers_and_their_wait_for_intake() -> None:
     figures = land.dossiers
     assert (figures.received, figures.online, figures.online_rate) == (3, 2, 66.7)
     assert figures.online_intake_median_h == 2.5
+
+
+def test_suspended_time_is_shown_not_hidden() -> None:
+    """Counted by hand: suspended Tuesday 17 November 09:00 to Wednesday 18 09:00 (8 working hours), again
+    from Thursday 19 at 15:00 and still at Thursday 26 10:00: 2 + 8 (Fri 20) + 8 (Mon 23) + 8 (Wed 25; Tue 24
+    is a day off) + 3 = 29; 37 working hours in all."""
+    w = World()
+    w.receive("HS-S", vn(2026, 11, 16, 8))
+    lc = w.to_land("HS-S", vn(2026, 11, 16, 9))
+    stop = {"handoff_id": lc, "legal_basis": "Nghị định 101/2024/NĐ-CP"}
+    w.post(
+        "dossier.suspended",
+        "land-registry",
+        "HS-S",
+        vn(2026, 11, 17, 9),
+        ground="applicant-request",
+        reason="Người yêu cầu đề nghị tạm dừng để bổ sung thỏa thuận.",
+        **stop,
+    )
+    w.post("dossier.resumed", "land-registry", "HS-S", vn(2026, 11, 18, 9), handoff_id=lc, reason="Đã thỏa thuận.")
+    w.post(
+        "dossier.suspended",
+        "land-registry",
+        "HS-S",
+        vn(2026, 11, 19, 15),
+        ground="dispute",
+        reason="Tòa án thụ lý tranh chấp ranh giới thửa đất.",
+        **stop,
+    )
+    view = w.monitor.scoped(None)
+    [fact] = [d for d in view.dossiers if d.code == "HS-S"]
+    assert (fact.suspended, fact.suspended_h) == (True, 37.0)
+    [land] = view.procedures()
+    assert land.dossiers.suspended == 1
+    state = w.engine.load(zlib.crc32(b"HS-S") % 6, "HS-S")
+    assert state is not None
+    page = dossier_page(dossier_view(state, workflow_of(state, w.ctx), NOW, w.ctx.calendar, [], None), VI, {})
+    assert "<dt>Thời gian tạm dừng (giờ làm việc)</dt><dd>37 (đang tạm dừng)</dd>" in page
