@@ -3,8 +3,9 @@
 Rules (data in ``schemas/calendar.yaml``):
 
 - timezone Asia/Ho_Chi_Minh; Monday to Friday; Vietnamese public holidays, substituted days off
-  and make-up working Saturdays from the ``holidays`` library; plus the province's own extra days
-  off and make-up working days per year;
+  and make-up working Saturdays as pinned in ``schemas/calendar_pinned.yaml`` (resolved once from the
+  ``holidays`` library, so an upgrade of it cannot move a deadline; later years from the library); plus
+  the province's own extra days off and make-up working days per year;
 - office hours in periods (default 07:00-11:30 and 13:30-17:00): only they count;
 - a period of N whole working days is counted as the Civil Code counts days (art. 147-148) and as the
   one-stop officer writes the appointment on the receipt: the day of receipt is not counted; a receipt
@@ -42,6 +43,7 @@ import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from schemas.calendar_pin import PinnedCalendar, load_pinned
 from schemas.errors import CalendarError
 
 __all__ = [
@@ -115,8 +117,9 @@ class WorkingCalendar:
     """Working-time arithmetic on one calendar. Instants must be timezone-aware; results are in
     the calendar's timezone. Pauses: ``(start, end)`` pairs, ``end=None`` while still paused."""
 
-    def __init__(self, config: CalendarConfig) -> None:
+    def __init__(self, config: CalendarConfig, pinned: PinnedCalendar | None = None) -> None:
         self.config = config
+        self._pinned = pinned if pinned is not None and pinned.country == config.country else None
         self.tz = ZoneInfo(config.timezone)
         self._periods = [(_us(p.start), _us(p.end)) for p in config.office_periods]
         self._day_us = sum(end - start for start, end in self._periods)
@@ -144,8 +147,8 @@ class WorkingCalendar:
             raise CalendarError(f"calendar covers {_EPOCH.year}-{_LAST_YEAR}, not {year}")
         while self._next_year <= year:
             y = self._next_year
-            official = holidays.country_holidays(self.config.country, years=y)
-            makeup = {d for d in getattr(official, "weekend_workdays", set()) if d.year == y} | self._on
+            official, weekend_work = self._national(y)
+            makeup = weekend_work | self._on
             day = date(y, 1, 1)
             while day.year == y:
                 working = (day.weekday() < 5 or day in makeup) and day not in official and day not in self._off
@@ -155,6 +158,15 @@ class WorkingCalendar:
                 self._cum.append(len(self._ordinals))
                 day += timedelta(days=1)
             self._next_year += 1
+
+    def _national(self, year: int) -> tuple[set[date], set[date]]:
+        """The nation's days off and make-up working days of ``year``: pinned data when the year is pinned
+        (a library upgrade must not move a deadline), else the ``holidays`` library."""
+        pinned = self._pinned.year(year) if self._pinned is not None else None
+        if pinned is not None:
+            return pinned
+        official = holidays.country_holidays(self.config.country, years=year)
+        return set(official), {d for d in getattr(official, "weekend_workdays", set()) if d.year == year}
 
     def _index(self, day: date) -> int:
         if day < _EPOCH:
@@ -332,7 +344,7 @@ def load_calendar(path: Path | None = None) -> WorkingCalendar:
         config = CalendarConfig.model_validate(yaml.safe_load(source.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise CalendarError(f"invalid calendar {source}: {exc}") from exc
-    return WorkingCalendar(config)
+    return WorkingCalendar(config, load_pinned())
 
 
 @functools.cache
