@@ -23,8 +23,10 @@ from services.relay.deadletter import read_letters
 from services.settings import Settings
 from simulators.factory import (
     FIRST_CERTIFICATE,
+    HOUSEHOLD_BUSINESS,
     JOINT_PROVINCIAL,
     LAND_TRANSFER,
+    MORTGAGE,
     dossier_code,
     dossier_received,
     handoff_requested,
@@ -35,9 +37,11 @@ __all__ = ["DemoSummary", "run_demo"]
 
 # (procedure, first handoff step, to agency, share of the day's dossiers)
 MIX = [
-    (LAND_TRANSFER, "land-check", "land-registry", 0.6),
-    (FIRST_CERTIFICATE, "land-check", "land-registry", 0.25),
-    (JOINT_PROVINCIAL, "office-send", "office", 0.15),
+    (LAND_TRANSFER, "land-check", "land-registry", 0.5),
+    (FIRST_CERTIFICATE, "land-check", "land-registry", 0.2),
+    (JOINT_PROVINCIAL, "office-send", "office", 0.1),
+    (MORTGAGE, "register", "land-registry", 0.12),
+    (HOUSEHOLD_BUSINESS, "register", "city-dept-kinh-te", 0.08),
 ]
 _RESULTS = {"vn.lienthong.result.ready"}
 
@@ -97,14 +101,23 @@ async def _play(stack: Stack, codes: list[str], dossiers: int, minutes: float, s
         procedure, step, to, _ = rng.choices(MIX, weights=[m[3] for m in MIX])[0]
         now = datetime.now(TZ)
         code = dossier_code((base + i) % 10_000, now)
-        received = dossier_received(code, procedure, now, rng)
+        version = stack_version(procedure, now)
+        received = dossier_received(code, procedure, now, rng, appointment_at=appointment_of(procedure, version, now))
         if (await one_stop.post_event(received)).status_code != 202:
             continue
-        version = stack_version(procedure, now)
         handoff = handoff_requested(received, step, to, workflow_version=version, handoff_id=f"{code}-{step}")
         await one_stop.post_event(handoff)
         codes.append(code)
         await asyncio.sleep(gap * rng.uniform(0.5, 1.5))
+
+
+def appointment_of(procedure: str, version: int, at: datetime) -> datetime:
+    """The date the one-stop-shop prints on the receipt: the procedure's appointment budget from ``at``."""
+    from schemas.planning import plan_dossier
+    from schemas.workcalendar import default_calendar
+    from schemas.workflows import default_workflows
+
+    return plan_dossier(default_workflows().get(procedure, version), at, default_calendar()).appointment_at
 
 
 def stack_version(procedure: str, at: datetime) -> int:

@@ -17,8 +17,10 @@ from schemas.workcalendar import default_calendar
 
 __all__ = [
     "FIRST_CERTIFICATE",
+    "HOUSEHOLD_BUSINESS",
     "JOINT_PROVINCIAL",
     "LAND_TRANSFER",
+    "MORTGAGE",
     "completion_data",
     "dossier_code",
     "dossier_received",
@@ -29,6 +31,8 @@ __all__ = [
 LAND_TRANSFER = "1.004227.000.00.00.H42"
 FIRST_CERTIFICATE = "1.012789.000.00.00.H42"
 JOINT_PROVINCIAL = "1.010727.000.00.00.H42"
+MORTGAGE = "1.003550.000.00.00.H42"
+HOUSEHOLD_BUSINESS = "2.000720.000.00.00.H42"
 
 _NAMES = ["Nguyễn Thị Hồng", "Trần Văn Bình", "Lê Thị Mai", "Phạm Quốc Huy", "Võ Thị Thu", "Đặng Minh Tuấn"]
 _STREETS = ["Trần Phú", "Lê Thánh Tôn", "Nguyễn Thiện Thuật", "Hùng Vương", "Phạm Văn Đồng", "2 Tháng 4"]
@@ -44,15 +48,24 @@ def make_event(event_type: str, source: str, subject: str, data: dict[str, Any],
 
 
 def dossier_received(
-    code: str, procedure: str, at: datetime, rng: random.Random | None = None, budget_days: float = 10
+    code: str,
+    procedure: str,
+    at: datetime,
+    rng: random.Random | None = None,
+    budget_days: float = 10,
+    appointment_at: datetime | None = None,
 ) -> Any:
+    """``appointment_at``: the date printed on the receipt (default: ``budget_days`` counted from ``at``)."""
     rng = rng or random.Random(code)
     calendar = default_calendar()
-    appointment = (
-        calendar.due_in_days(at, int(budget_days))
-        if float(budget_days).is_integer()
-        else calendar.add(calendar.intake_start(at), calendar.days(budget_days))
-    ) or at + timedelta(days=14)
+    appointment = appointment_at or (
+        (
+            calendar.due_in_days(at, int(budget_days))
+            if float(budget_days).is_integer()
+            else calendar.add(calendar.intake_start(at), calendar.days(budget_days))
+        )
+        or at + timedelta(days=14)
+    )
     channel = rng.choice(["online", "counter", "postal"])
     # an online dossier waited on the portal before the one-stop-shop took it in (its own draw: the rest of
     # the dossier stays as it was for a given code)

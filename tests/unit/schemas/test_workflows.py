@@ -11,13 +11,19 @@ import yaml
 from schemas import WorkflowError, WorkflowRegistry, WorkingCalendar, load_workflows, plan_dossier, slip
 from schemas.workflows import WORKFLOWS_DIR
 
-from .conftest import FIRST_CERTIFICATE, JOINT_PROVINCIAL, LAND_TRANSFER, vn
+from .conftest import FIRST_CERTIFICATE, HOUSEHOLD_BUSINESS, JOINT_PROVINCIAL, LAND_TRANSFER, MORTGAGE, vn
 from .walker import WARD, Walk
 
 
-def test_the_three_workflows_load(workflows: WorkflowRegistry) -> None:
-    assert set(workflows.procedure_codes) == {LAND_TRANSFER, FIRST_CERTIFICATE, JOINT_PROVINCIAL}
-    assert len(workflows) == 4  # land transfer has two versions
+def test_the_workflows_load(workflows: WorkflowRegistry) -> None:
+    assert set(workflows.procedure_codes) == {
+        LAND_TRANSFER,
+        FIRST_CERTIFICATE,
+        JOINT_PROVINCIAL,
+        MORTGAGE,
+        HOUSEHOLD_BUSINESS,
+    }
+    assert len(workflows) == 6  # land transfer has two versions
     transfer = workflows.get(LAND_TRANSFER, 2)
     assert [s.id for s in transfer.steps] == ["intake", "land-check", "tax-assess", "payment", "register", "return"]
     assert [transfer.step(s).agency for s in ("intake", "land-check", "tax-assess", "register")] == [
@@ -56,8 +62,9 @@ def test_steps_fit_in_the_appointment_budget(workflows: WorkflowRegistry, cal: W
         plan = plan_dossier(workflow, vn(2026, 2, 13, 16, 30), cal)
         assert plan.fits, workflow.key
         # received Fri 13 Feb 16:30 (after the cut-off, then Tết): counts as received Mon 23 Feb, which is not
-        # counted: the appointment's days run from Tue 24 Feb
-        assert plan.counted_from == vn(2026, 2, 24, 7)
+        # counted: the appointment's days run from Tue 24 Feb; an appointment in hours runs from Mon 23 07:00
+        days = workflow.appointment_budget.whole_days is not None
+        assert plan.counted_from == (vn(2026, 2, 24, 7) if days else vn(2026, 2, 23, 7)), workflow.key
 
 
 def end_of(year: int, month: int, day: int) -> datetime:
@@ -83,8 +90,37 @@ def test_land_transfer_plan_counted_by_hand(workflows: WorkflowRegistry, cal: Wo
     assert plan.appointment_at == end_of(2026, 3, 5)
 
 
+def test_mortgage_and_household_business_plans_counted_by_hand(
+    workflows: WorkflowRegistry, cal: WorkingCalendar
+) -> None:
+    # A mortgage received Monday 2 March 2026 09:30: budgets in office hours run from the instant. Intake
+    # 1 h -> 10:30; registration 6 h: 10:30-11:30 (1 h), 13:30-17:00 (3.5 h), Tue 07:00-08:30 (1.5 h) ->
+    # Tuesday 08:30; the appointment, 8 h from 09:30: 2 + 3.5 + 2.5 -> Tuesday 09:30.
+    plan = plan_dossier(workflows.get(MORTGAGE, 1), vn(2026, 3, 2, 9, 30), cal)
+    assert plan.step("intake").due == vn(2026, 3, 2, 10, 30)
+    assert plan.step("register").due == vn(2026, 3, 3, 8, 30)
+    assert plan.appointment_at == vn(2026, 3, 3, 9, 30)
+    assert plan.fits
+    # A household business received Thursday 30 April 2026 08:00, a day off (Reunification Day, then Labour
+    # Day): counts as received Monday 4 May, not counted; 3 working days: Tue 5, Wed 6, Thu 7 -> the end of
+    # Thursday 7 May. Intake half a day from Mon 07:00 -> 11:00; registration 2 days from the handoff on
+    # Monday 4 May 11:00: the end of Wednesday 6 May.
+    plan = plan_dossier(workflows.get(HOUSEHOLD_BUSINESS, 1), vn(2026, 4, 30, 8), cal)
+    assert plan.step("intake").due == vn(2026, 5, 4, 11)
+    assert plan.step("register").due == end_of(2026, 5, 6)
+    assert plan.appointment_at == end_of(2026, 5, 7)
+
+
 @pytest.mark.parametrize(
-    ("code", "version"), [(LAND_TRANSFER, 1), (LAND_TRANSFER, 2), (FIRST_CERTIFICATE, 1), (JOINT_PROVINCIAL, 1)]
+    ("code", "version"),
+    [
+        (LAND_TRANSFER, 1),
+        (LAND_TRANSFER, 2),
+        (FIRST_CERTIFICATE, 1),
+        (JOINT_PROVINCIAL, 1),
+        (MORTGAGE, 1),
+        (HOUSEHOLD_BUSINESS, 1),
+    ],
 )
 def test_walk_from_intake_to_result(workflows: WorkflowRegistry, cal: WorkingCalendar, code: str, version: int) -> None:
     workflow = workflows.get(code, version)
