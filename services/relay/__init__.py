@@ -7,6 +7,7 @@ Usage (from the composition root)::
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,19 @@ class StoredLedgers:
 
     def get(self, code: str) -> Ledger | None:
         return load_ledger(self.store, self.partitions, code, durable=True) if self.store is not None else None
+
+    async def shows(self, code: str, event_id: str, timeout_s: float) -> bool:
+        """Whether this copy of the dossier's ledger holds ``event_id`` (processed by the router), waiting up to
+        ``timeout_s`` for it to arrive."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            ledger = self.get(code)
+            if ledger is not None and event_id in ledger.seen:
+                return True
+            remaining = deadline - time.monotonic()
+            if self.store is None or remaining <= 0:
+                return False
+            await self.store.advance(min(remaining, 0.5))
 
     async def fresh(self, code: str) -> Ledger | None:
         if self.store is None:
@@ -91,7 +105,8 @@ def install_relay(
             topics, ctx, counters, Ingress(verifier, ctx, StoredLedgers(None, log.partitions), nonces), endpoints
         )
     ledger = worker.store("ledger", topics.ledger)
-    ingress = Ingress(verifier, ctx, StoredLedgers(ledger, log.partitions), nonces)
+    ledgers = StoredLedgers(ledger, log.partitions)
+    ingress = Ingress(verifier, ctx, ledgers, nonces)
     log.pipeline.flows.append(Router(topics, ctx, ledger, worker.producer, counters, log.partitions))
     log.pipeline.stores.append(ledger)
 
@@ -112,7 +127,7 @@ def install_relay(
     pushes = {e.agency: e for e in endpoints if e.kind != "pull" and e.agency in topics.outbound}
     if pushes:
         connectors: dict[str, PushConnector] = {}
-        delivery = Delivery(topics, worker.producer, counters, connectors)
+        delivery = Delivery(topics, worker.producer, counters, connectors, shown=ledgers.shows)
 
         async def open_connectors() -> None:
             for agency, endpoint in pushes.items():

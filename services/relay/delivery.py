@@ -7,7 +7,12 @@ once the receipt (and the letter) are acknowledged: a worker that stops in betwe
 receiver drops the repeat by its ``Idempotency-Key``. Partitions are delivered side by side, so a slow or
 dead agency holds up nobody else.
 
-    delivery = Delivery(topics, producer, counters, connectors={"tax": connector, ...})
+The router sends a dossier's outbound records before it writes the dossier's ledger (so a crash between the
+two sends again rather than never). An agency told of a handoff reads the dossier and acts on it at once, so
+a record is delivered only once this worker's copy of the ledger shows its event (waiting at most
+``settle_s``; an old record redriven after its id left the ledger's memory goes after that wait).
+
+    delivery = Delivery(topics, producer, counters, connectors={"tax": connector, ...}, shown=ledgers.shows)
     worker.add(Processor("delivery", kafka, group=f"{app_id}.deliver", topics=..., handler=delivery))
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -40,11 +46,20 @@ class Delivery:
         producer: Producer,
         counters: RelayCounters,
         connectors: dict[str, PushConnector],
+        shown: Callable[[str, str, float], Awaitable[bool]] | None = None,
+        settle_s: float = 5.0,
     ) -> None:
         self.topics = topics
         self.producer = producer
         self.counters = counters
         self.connectors = connectors
+        self.shown = shown  # (dossier code, event id, wait at most) -> this worker's ledger copy holds the event
+        self.settle_s = settle_s
+
+    async def _settled(self, code: str, event_id: str) -> None:
+        """Wait (bounded) until the dossier's ledger shows ``event_id``: whoever reads it on this notice sees it."""
+        if self.shown is not None and not await self.shown(code, event_id, self.settle_s):
+            log.debug("delivering %s before this worker's ledger copy shows it", event_id)
 
     @property
     def outbound_topics(self) -> list[str]:
@@ -80,6 +95,7 @@ class Delivery:
             reason = f"undeliverable record: {exc}"[:500]
         else:
             outbound = OutboundEvent(event.id, agency, event.subject, event.type, value)
+            await self._settled(event.subject, event.id)
             try:
                 result = await connector.deliver(outbound)
             except Exception as exc:  # noqa: BLE001 - a connector bug dead-letters the record, never stops the rest

@@ -140,7 +140,8 @@ def install_views(app: Web, ingress: Ingress, publish: Publisher, ready: Callabl
             if isinstance(agency, Answer):
                 return _respond(self, agency)
             try:
-                ledger = ingress.ledgers.get(code) or await ingress.ledgers.fresh(code)
+                # read your writes: this worker's copy first catches up with what the changelog holds now
+                ledger = await ingress.ledgers.fresh(code)
             except StaleRead:
                 return _respond(self, unavailable("cannot read the dossier now; retry", "Hệ thống tạm thời bận."))
             visible = ledger is not None and (

@@ -308,6 +308,14 @@ class Store:
                 pass
         return True
 
+    async def advance(self, timeout_s: float) -> None:
+        """Return once this copy applied more of the changelog (or its replica polled), or after ``timeout_s``."""
+        self._advanced.clear()
+        try:
+            await asyncio.wait_for(self._advanced.wait(), timeout=timeout_s)
+        except TimeoutError:
+            pass
+
     async def _end_offsets(self, partitions: list[int]) -> dict[int, int]:
         if self._offsets is None:
             self._offsets = self.kafka.consumer(group_id=None)

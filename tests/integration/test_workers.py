@@ -57,6 +57,39 @@ async def test_any_worker_answers_for_a_dossier_another_worker_just_routed(
     del one_stop
 
 
+async def test_an_agency_told_of_a_handoff_finds_it_at_once_at_either_worker(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """Read your notice: the moment the land registry is told of a handoff, both workers show it open in the
+    dossier (delivery waits for the ledger; a read catches the worker's copy up first)."""
+    stack = Stack(kafka_bootstrap, tmp_path, workers=2)
+    await stack.start(act=False)
+    key_id, secret = stack.keys["land-registry"]
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            for n in range(8):
+                code = f"000.00.20.H41-261202-{7100 + n:04d}"
+                at = datetime.now(TZ)
+                for event in (received(code, at), handoff(code, at)):
+                    assert (await stack.agencies["one-stop"].post_event(event)).status_code == 202
+                for _ in range(1000):
+                    if stack.received("land-registry", {"vn.lienthong.handoff.requested"}, code):
+                        break
+                    await asyncio.sleep(0.01)
+                else:
+                    raise AssertionError(f"the land registry was never told of {code}")
+                path = f"/v1/dossiers/{code}"
+                for worker in (0, 1):
+                    got = await client.get(
+                        f"{stack.worker_url(worker)}{path}", headers=signed_headers(key_id, secret, "GET", path, b"")
+                    )
+                    assert got.status_code == 200, got.text
+                    held = [h["to_agency"] for h in got.json()["open_handoffs"]]
+                    assert held == ["land-registry"], (worker, got.json())
+    finally:
+        await stack.stop()
+
+
 async def test_a_nonce_is_used_once_across_workers_and_restarts(kafka_bootstrap: str, tmp_path: Path) -> None:
     stack = Stack(kafka_bootstrap, tmp_path, workers=2)
     await stack.start(act=False)
