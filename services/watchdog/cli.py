@@ -119,10 +119,12 @@ def cmd_notices(settings: Settings, args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(doc, ensure_ascii=False))
         else:
-            print(
-                f"{doc['id']}  {data['dossier_code']:<28} {data['responsible_agency']:<16}"
-                f" due {data['due'][:16]} -> new {data['new_appointment_at'][:16]}  {data['document']}"
-            )
+            if data.get("kind") == "suspension":
+                what = f"suspended {data['suspended_at'][:16]} ({data.get('ground') or '-'})"
+            else:
+                what = f"due {data['due'][:16]} -> new {data['new_appointment_at'][:16]}"
+            who = f"{data['dossier_code']:<28} {data['responsible_agency']:<16}"
+            print(f"{doc['id']}  {who} {what}  {data['document']}")
     if not shown and not args.json:
         print("no notices")
     return 0
@@ -169,7 +171,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     alerts.add_argument("--json", action="store_true", help="one JSON document per line")
     alerts.set_defaults(func=cmd_alerts)
 
-    notices = sub.add_parser("notices", help="apology notices drafted for late dossiers (<prefix>.notices)")
+    notices = sub.add_parser("notices", help="notices for citizens: apologies, suspensions (<prefix>.notices)")
     notices.add_argument("action", choices=["list"])
     notices.add_argument("--dossier", help="only this dossier code")
     notices.add_argument("--json", action="store_true", help="one JSON document per line")

@@ -6,7 +6,7 @@ Tables (all keyed in the dossier's partition, so a worker holds whole dossiers):
 - ``index``   the deadline index: ``<unix ms>|<code>`` -> b"" (sorted): each dossier's earliest future
   wake-up (plus entries an event made stale, read once and dropped when their time comes);
 - ``late``    ``<YYYY-MM>|<code>`` -> :class:`LateEntry` JSON, the late-dossier report rows;
-- ``notices`` notice id -> :class:`Notice` JSON.
+- ``notices`` notice id -> :class:`Notice` or :class:`SuspensionNotice` JSON.
 
 :meth:`Watchdog.on_event` folds an event and evaluates the dossier at once; :meth:`Watchdog.on_tick`
 reads the index from the partition's cursor up to now (a range scan: the cost is the number of due
@@ -40,7 +40,15 @@ from services.watchdog.alerts import alert_document, to_bytes
 from services.watchdog.clock import Clock
 from services.watchdog.digest import NearDue, digest_document, near_due
 from services.watchdog.evaluate import evaluate
-from services.watchdog.notices import Notice, draft_notice, notice_document, with_issued
+from services.watchdog.notices import (
+    Notice,
+    SuspensionNotice,
+    draft_notice,
+    draft_suspension_notice,
+    notice_document,
+    parse_notice,
+    with_issued,
+)
 from services.watchdog.report import LateEntry, late_entry, monthly_report
 from services.watchdog.rules import RuleSet
 from services.watchdog.state import Pending, WatchState, advance, workflow_of
@@ -187,13 +195,14 @@ class Watchdog:
         for finding in ev.findings:
             doc = alert_document(code, state.ledger.procedure_code, finding, self.rules.version, now)
             new.append(Pending(topic="alerts", id=doc["id"], value=to_bytes(doc).decode(), at=now))
-        notice: Notice | None = None
+        drafted: list[Notice | SuspensionNotice] = []
         if ev.notice_needed and ev.forecast is not None and ev.culprit is not None:
-            draft = draft_notice(state, workflow, ev.forecast, ev.culprit, self.rules, now, cal)
-            if draft.id not in state.notices:
-                notice = draft
-                value = to_bytes(notice_document(draft)).decode()
-                new.append(Pending(topic="notices", id=draft.id, value=value, at=now))
+            drafted.append(draft_notice(state, workflow, ev.forecast, ev.culprit, self.rules, now, cal))
+        if not state.finished and (told := draft_suspension_notice(state, workflow, self.rules, now, cal)):
+            drafted.append(told)  # the citizen is told of a suspension (and why) as soon as it is known
+        drafted = [d for d in drafted if d.id not in state.notices]
+        for draft in drafted:
+            new.append(Pending(topic="notices", id=draft.id, value=to_bytes(notice_document(draft)).decode(), at=now))
         # what is pending but not being sent by this worker was left by one that stopped: send it again
         again = [p for p in state.outbox if p.id not in self._in_flight]
         for pending in (*again, *new):
@@ -215,8 +224,8 @@ class Watchdog:
         update: dict[str, Any] = {}
         if ev.findings:
             update["fired"] = (*state.fired, *(f.key for f in ev.findings))
-        if notice is not None:
-            update["notices"] = (*state.notices, notice.id)
+        if drafted:
+            update["notices"] = (*state.notices, *(d.id for d in drafted))
         if new:
             update["outbox"] = (*state.outbox, *new)
         if scheduled != state.scheduled:
@@ -230,8 +239,8 @@ class Watchdog:
         entry = late_entry(state, workflow, now, cal) if late_now else None
         if entry is not None:
             self.late.put(partition, f"{entry.month}|{code}".encode(), entry.model_dump_json().encode())
-        if notice is not None:
-            self.notices.put(partition, notice.id.encode(), notice.model_dump_json().encode())
+        for draft in drafted:
+            self.notices.put(partition, draft.id.encode(), draft.model_dump_json().encode())
             self.counters.notices += 1
         self.counters.alerts += len(ev.findings)
         return out
@@ -326,10 +335,12 @@ class Watchdog:
         now = self.now()
         return monthly_report(month, self.late_entries(month, partitions, now), now, agency)
 
-    def notice(self, notice_id: str, partitions: list[int]) -> Notice | None:
+    def notice(self, notice_id: str, partitions: list[int]) -> Notice | SuspensionNotice | None:
         for p in partitions:
             raw = self.notices.get(p, notice_id.encode())
             if raw is not None:
-                notice = Notice.model_validate_json(raw)
+                notice = parse_notice(raw)
+                if isinstance(notice, SuspensionNotice):
+                    return notice
                 return with_issued(notice, self.load(p, notice.dossier_code))
         return None

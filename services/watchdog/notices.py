@@ -1,10 +1,16 @@
-"""Apology-and-new-appointment notices (phiếu xin lỗi và hẹn lại ngày trả kết quả): draft and print.
+"""Notices to the citizen: apology and new appointment (phiếu xin lỗi và hẹn lại ngày trả kết quả), and
+suspension (thông báo tạm dừng giải quyết hồ sơ); draft and print.
 
 When the forecast says a dossier will be late, the watchdog drafts the notice for the agency holding
 the delay: the reason, and a new appointment that adds whole working days to the due time (the delay
 rounded up, plus the configured margin). The draft is an event on ``<prefix>.notices``, a printable
 HTML page (``GET /v1/notices/{id}``) and a push to the one-stop-shop, which tells the citizen. The form
 itself is data (``notice_templates.yaml``): the one in force on the dossier's intake day is used.
+
+When an agency suspends a dossier, the citizen is told at once, as the council's resolution asks: the
+watchdog drafts a suspension notice stating the ground (from the procedure's list), the agency's own
+reason, the legal basis, the longest the suspension may last and that the appointment moves by the time
+suspended. It travels as the apology does (``<prefix>.notices``, the one-stop-shop, ``/v1/notices/{id}``).
 
 Usage::
 
@@ -21,10 +27,10 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from schemas.agencies import default_agencies
 from schemas.events import TZ
@@ -38,17 +44,23 @@ from services.watchdog.state import WatchState
 
 __all__ = [
     "NOTICE_TEMPLATES_PATH",
+    "AnyNotice",
     "Notice",
     "NoticeTemplate",
+    "SuspensionNotice",
     "draft_notice",
+    "draft_suspension_notice",
     "load_templates",
     "notice_document",
+    "parse_notice",
     "render_notice",
     "with_issued",
 ]
 
 NOTICE_TEMPLATES_PATH = Path(__file__).with_name("notice_templates.yaml")
 NOTICE_TYPE = "vn.lienthong.apology.drafted"
+SUSPENSION_NOTICE_TYPE = "vn.lienthong.suspension.drafted"
+SUSPENSION_TEMPLATE = "tam-dung"
 _NAMESPACE = uuid.UUID("0b5e3f1c-8a4d-4c7e-9f21-6c69656e7468")
 
 
@@ -63,6 +75,7 @@ class NoticeTemplate(BaseModel):
     paragraphs: tuple[str, ...] = Field(min_length=1)
     signature: str
     signature_note: str = ""
+    verified: bool = True  # False: the wording or number is not yet checked against the official text
 
 
 class _TemplateFile(BaseModel):
@@ -90,6 +103,7 @@ class Notice(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    kind: Literal["apology"] = "apology"
     id: str
     dossier_code: str
     procedure_code: str
@@ -113,6 +127,79 @@ class Notice(BaseModel):
     issued_at: AwareDatetime | None = None
     issued_by: str | None = None  # the responsible agency it named
     issued_new_appointment_at: AwareDatetime | None = None
+
+
+class SuspensionNotice(BaseModel):
+    """A suspension notice to the citizen (stored and sent as :class:`Notice` is)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["suspension"] = "suspension"
+    id: str
+    dossier_code: str
+    procedure_code: str
+    procedure_name_vi: str
+    receiving_unit: str
+    responsible_agency: str  # the agency that suspended the dossier, and signs the notice
+    handoff_id: str | None
+    received_at: AwareDatetime
+    appointment_at: AwareDatetime  # the appointment the citizen holds (it moves by the time suspended)
+    suspended_at: AwareDatetime
+    ground: str | None  # the ground's code, as given
+    ground_vi: str | None  # its name in the procedure's list (None: not a listed ground)
+    ground_en: str | None
+    reason: str  # the suspending agency's own stated reason: printed as given
+    legal_basis: str | None  # as stated, else the listed ground's
+    max_working_days: int
+    resume_by: AwareDatetime | None  # the end of the last working day the suspension may last
+    applicant_name: str | None
+    drafted_at: AwareDatetime
+    template: str = SUSPENSION_TEMPLATE
+
+
+AnyNotice = Annotated[Notice | SuspensionNotice, Field(discriminator="kind")]
+_ANY_NOTICE: TypeAdapter[Notice | SuspensionNotice] = TypeAdapter(AnyNotice)
+
+
+def parse_notice(raw: bytes | str) -> Notice | SuspensionNotice:
+    """A stored notice of either kind (those stored before suspension notices existed are apologies)."""
+    return _ANY_NOTICE.validate_json(raw)
+
+
+def suspension_notice_id(code: str, suspended_at: datetime) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{code}|suspension|{suspended_at.isoformat()}"))
+
+
+def draft_suspension_notice(
+    state: WatchState, workflow: Workflow, rules: RuleSet, now: datetime, cal: WorkingCalendar
+) -> SuspensionNotice | None:
+    """The notice of the suspension under way (the latest, not yet resumed); None if there is none."""
+    if not state.suspensions or state.suspensions[-1].until is not None:
+        return None
+    mark = state.suspensions[-1]
+    ground = workflow.suspension.ground(mark.kind or None)
+    days = ground.max_working_days if ground is not None else rules.compliance.max_suspension_working_days
+    return SuspensionNotice(
+        id=suspension_notice_id(state.code, mark.at),
+        dossier_code=state.code,
+        procedure_code=workflow.procedure_code,
+        procedure_name_vi=workflow.name_vi,
+        receiving_unit=state.ledger.receiving_unit,
+        responsible_agency=mark.agency,
+        handoff_id=mark.subject if mark.subject != state.code else None,
+        received_at=state.dossier.received_at,
+        appointment_at=state.dossier.appointment_at,
+        suspended_at=mark.at,
+        ground=mark.kind or None,
+        ground_vi=ground.name_vi if ground is not None else None,
+        ground_en=ground.name_en if ground is not None else None,
+        reason=nfc(mark.note),
+        legal_basis=mark.basis or (ground.legal_basis if ground is not None else None) or None,
+        max_working_days=days,
+        resume_by=cal.due_in_days(mark.at, days, cutoff=False),
+        applicant_name=state.applicant,
+        drafted_at=now,
+    )
 
 
 def draft_notice(
@@ -190,7 +277,7 @@ def with_issued(notice: Notice, state: WatchState | None) -> Notice:
     )
 
 
-def notice_document(notice: Notice) -> dict[str, Any]:
+def notice_document(notice: Notice | SuspensionNotice) -> dict[str, Any]:
     """The event on ``<prefix>.notices`` (CloudEvents structured mode; the applicant's name is left out)."""
     data = notice.model_dump(mode="json", exclude={"applicant_name"})
     data["document"] = f"/v1/notices/{notice.id}"
@@ -198,7 +285,7 @@ def notice_document(notice: Notice) -> dict[str, Any]:
         "specversion": "1.0",
         "id": notice.id,
         "source": "urn:lienthong:watchdog",
-        "type": NOTICE_TYPE,
+        "type": NOTICE_TYPE if isinstance(notice, Notice) else SUSPENSION_NOTICE_TYPE,
         "subject": notice.dossier_code,
         "time": notice.drafted_at.isoformat(),
         "datacontenttype": "application/json",
@@ -210,18 +297,19 @@ def _date_vi(at: datetime) -> str:
     return f"{at.astimezone(TZ):%d/%m/%Y}"
 
 
-def render_notice(notice: Notice, place: str = "Nha Trang") -> str:
-    """The printable HTML page (A4, Times New Roman), filled from the form in force."""
-    template = template_for(notice.template, notice.received_at)
+def _name(code: str) -> str:
     agencies = default_agencies()
+    return agencies[code].name_vi if code in agencies else code
 
-    def name(code: str) -> str:
-        return agencies[code].name_vi if code in agencies else code
 
+def render_notice(notice: Notice | SuspensionNotice, place: str = "Nha Trang") -> str:
+    """The printable HTML page (A4, Times New Roman), filled from the form in force."""
+    if isinstance(notice, SuspensionNotice):
+        return _render_suspension(notice, place)
     values = {
         "received_date": _date_vi(notice.received_at),
-        "receiving_name": name(notice.receiving_unit),  # who received the dossier: the one-stop-shop
-        "agency_name": name(notice.issued_by or notice.responsible_agency),  # who is late, and apologises
+        "receiving_name": _name(notice.receiving_unit),  # who received the dossier: the one-stop-shop
+        "agency_name": _name(notice.issued_by or notice.responsible_agency),  # who is late, and apologises
         "procedure_name": notice.procedure_name_vi,
         "dossier_code": notice.dossier_code,
         "due_date": _date_vi(notice.due),  # the form says "ngày ...": the date alone, never "ngày 08:00 ngày ..."
@@ -229,10 +317,43 @@ def render_notice(notice: Notice, place: str = "Nha Trang") -> str:
         "reason": notice.stated_reason or "\u2026" * 40,
         "new_date": _date_vi(notice.issued_new_appointment_at or notice.new_appointment_at),
     }
+    template = template_for(notice.template, notice.received_at)
+    return _page(template, values, notice.drafted_at, notice.applicant_name, place, "PXL")
+
+
+def _render_suspension(notice: SuspensionNotice, place: str) -> str:
+    if notice.ground_vi is not None:
+        ground = notice.ground_vi
+    else:
+        ground = f"{notice.ground} (không có trong danh mục của thủ tục)" if notice.ground else "(không nêu căn cứ)"
+    values = {
+        "received_date": _date_vi(notice.received_at),
+        "receiving_name": _name(notice.receiving_unit),
+        "agency_name": _name(notice.responsible_agency),
+        "procedure_name": notice.procedure_name_vi,
+        "dossier_code": notice.dossier_code,
+        "appointment_date": _date_vi(notice.appointment_at),
+        "suspended_date": _date_vi(notice.suspended_at),
+        "ground": ground,
+        "reason": notice.reason,
+        "legal_basis": notice.legal_basis or "(không nêu)",
+        "max_days": str(notice.max_working_days),
+        "resume_by": _date_vi(notice.resume_by) if notice.resume_by is not None else "\u2026" * 10,
+    }
+    template = template_for(notice.template, notice.received_at)
+    return _page(template, values, notice.drafted_at, notice.applicant_name, place, "TB")
+
+
+def _page(
+    template: NoticeTemplate, values: dict[str, str], drafted: datetime, to_name: str | None, place: str, mark: str
+) -> str:
     escaped = {k: html.escape(v) for k, v in values.items()}
     paragraphs = "\n".join(f"<p>{Template(html.escape(p)).safe_substitute(escaped)}</p>" for p in template.paragraphs)
-    drafted = notice.drafted_at
-    to = html.escape(notice.applicant_name) if notice.applicant_name else "&hellip;&hellip;&hellip;&hellip;"
+    drafted = drafted.astimezone(TZ)
+    to = html.escape(to_name) if to_name else "&hellip;&hellip;&hellip;&hellip;"
+    form = " — ".join(html.escape(part) for part in (template.form_no, template.legal_basis) if part)
+    if not template.verified:
+        form += ' <span class="unverified">(mẫu chưa đối chiếu với văn bản gốc / wording not yet verified)</span>'
     page = f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8"><title>{html.escape(template.title)} — {escaped["dossier_code"]}</title>
 <style>
@@ -242,10 +363,11 @@ body {{ font-family: "Times New Roman", serif; font-size: 13pt; line-height: 1.5
 .head div {{ width: 48%; }} h1 {{ font-size: 14pt; text-align: center; margin-top: 2em; }}
 .sign {{ margin-left: 50%; text-align: center; margin-top: 2em; }} .note {{ font-style: italic; font-size: 11pt; }}
 .form {{ text-align: right; font-style: italic; font-size: 11pt; }}
+@media print {{ .unverified {{ display: none; }} }}
 </style></head><body>
-<div class="form">{html.escape(template.form_no)} — {html.escape(template.legal_basis)}</div>
+<div class="form">{form}</div>
 <div class="head">
-  <div><b>{escaped["agency_name"]}</b><br>Số: &hellip;&hellip;/PXL<br>Mã hồ sơ: {escaped["dossier_code"]}</div>
+  <div><b>{escaped["agency_name"]}</b><br>Số: &hellip;&hellip;/{mark}<br>Mã hồ sơ: {escaped["dossier_code"]}</div>
   <div><b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br><b>Độc lập - Tự do - Hạnh phúc</b><br>
   <i>{html.escape(place)}, ngày {drafted:%d} tháng {drafted:%m} năm {drafted:%Y}</i></div>
 </div>

@@ -58,6 +58,8 @@ class Mark(BaseModel):
     missing: str = ""  # for an unreasoned stop: "reason", "legal_basis"
     until: AwareDatetime | None = None  # for a suspension: when it was resumed
     unlisted: tuple[str, ...] = ()  # for a supplement request: the items naming none of the procedure's documents
+    note: str = ""  # for a suspension: the reason stated (the citizen's notice prints it)
+    basis: str = ""  # for a suspension: the legal basis stated, if any
 
 
 class Stated(BaseModel):
@@ -104,7 +106,7 @@ class WatchState(BaseModel):
     returned_at: AwareDatetime | None = None
     cancelled: Mark | None = None  # kind: who asked (citizen, agency); missing: "reason" when not of substance
     fired: tuple[str, ...] = ()  # keys of the alerts raised: subject|step|cycle|rule|level
-    notices: tuple[str, ...] = ()  # ids of the apology notices drafted
+    notices: tuple[str, ...] = ()  # ids of the notices drafted (apologies, suspensions)
     scheduled: tuple[int, ...] = ()  # instants (unix ms) of this dossier's entries in the deadline index
     outbox: tuple[Pending, ...] = ()  # raised here, not yet acknowledged on its topic
 
@@ -198,7 +200,15 @@ def _suspensions(state: WatchState, event: Envelope[Any]) -> WatchState:
     """A suspension opens a mark with its ground; a resumption closes the latest open one."""
     if isinstance(event, DossierSuspended):
         subject = event.data.handoff_id or state.code
-        mark = Mark(at=event.time, agency=event.source, subject=subject, kind=event.data.ground or "")
+        data = event.data
+        mark = Mark(
+            at=event.time,
+            agency=event.source,
+            subject=subject,
+            kind=data.ground or "",
+            note=data.reason,
+            basis=data.legal_basis or "",
+        )
         return state.model_copy(update={"suspensions": _push(state.suspensions, mark)})
     if isinstance(event, DossierResumed) and state.suspensions and state.suspensions[-1].until is None:
         last = state.suspensions[-1].model_copy(update={"until": event.time})

@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from kafka import KafkaProducer
 
-from schemas import default_calendar
+from schemas import default_calendar, new_event
 from services.relay.deadletter import read_letters
 from simulators.agency import SimulatedAgency
 
@@ -184,3 +184,34 @@ async def test_late_report_over_http_and_cli(stack: WatchStack) -> None:
     assert listed.returncode == 0, listed.stderr
     # H1: levels 1 (Wed 4), 2 (Fri 6) and 3 (Wed 11 March); the dossier: level 1 (Thu 12 March)
     assert len(listed.stdout.splitlines()) == 4
+
+
+async def test_a_suspension_notice_reaches_the_one_stop_shop_at_once_and_prints(stack: WatchStack) -> None:
+    """The land registry suspends a dossier (13 March, on the applicant's request): the citizen's notice,
+    with the agency's own reason, is at the one-stop-shop without waiting for any timer."""
+    code = "000.00.20.H41-260313-0004"
+    await open_dossier(stack, code, vn(2026, 3, 13, 9))
+    reason = "Người yêu cầu đề nghị tạm dừng để hòa giải ranh giới với hộ liền kề."
+    suspension = new_event(
+        "vn.lienthong.dossier.suspended",
+        source="land-registry",
+        subject=code,
+        time=vn(2026, 3, 13, 10, 30),
+        data={"handoff_id": "H1", "ground": "applicant-request", "reason": reason},
+    )
+    await stack.post("land-registry", suspension)
+    await stack.wait_for(
+        lambda: stack.received("one-stop", {"vn.lienthong.suspension.drafted"}, code), 30, "the suspension notice"
+    )
+    (notice,) = [d for d in stack.documents("notices") if d["subject"] == code]
+    data = notice["data"]
+    assert (data["kind"], data["responsible_agency"], data["reason"]) == ("suspension", "land-registry", reason)
+    assert "applicant_name" not in data
+    page = await stack.agencies["one-stop"].request("GET", data["document"])
+    assert page.status_code == 200
+    assert "THÔNG BÁO VỀ VIỆC TẠM DỪNG GIẢI QUYẾT HỒ SƠ" in page.text
+    assert reason in page.text
+    assert "Trần Văn Bình" in page.text
+    listed = stack.cli("notices", "list", "--dossier", code)
+    assert listed.returncode == 0, listed.stderr
+    assert "suspended 2026-03-13T10:30 (applicant-request)" in listed.stdout

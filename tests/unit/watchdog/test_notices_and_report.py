@@ -211,3 +211,80 @@ def test_a_dossier_is_given_a_new_date_once_and_only_a_later_one() -> None:
     reasons = sorted(a["reason_vi"].split(":", 1)[0] for _, a in h.fired(CODE, "reappointment"))
     assert reasons == ["Hẹn lại không hợp lệ", "Hẹn lại nhiều lần"]
     assert all(a["responsible_agency"] == "land-registry" for _, a in h.fired(CODE, "reappointment"))
+
+
+def test_the_citizen_is_told_of_a_suspension_its_ground_reason_and_longest_duration() -> None:
+    """Suspended on Tuesday 3 March 2026 on the applicant's request (at most 10 working days, counted from
+    Wednesday 4 March: 4, 5, 6, 9-13, 16, 17): the notice says so at once, with the agency's own reason; a
+    second suspension after a resumption is a second notice; the timer never drafts one twice."""
+    h = Harness(T0)
+    h.post(*opened(CODE, T0))
+    reason = "Người yêu cầu đề nghị tạm dừng để bổ sung văn bản thỏa thuận ranh giới."
+    h.post(
+        ev(
+            "dossier.suspended",
+            "land-registry",
+            vn(2026, 3, 3, 9),
+            CODE,
+            handoff_id="H1",
+            ground="applicant-request",
+            reason=reason,
+        )
+    )
+    [told] = h.notices
+    assert told["kind"] == "suspension"
+    assert told["responsible_agency"] == "land-registry"
+    assert told["receiving_unit"] == "one-stop"
+    assert told["reason"] == reason
+    assert told["ground"] == "applicant-request"
+    assert told["max_working_days"] == 10
+    assert told["resume_by"] == end_of(2026, 3, 17).isoformat()
+    assert told["appointment_at"] == vn(2026, 3, 12, 8).isoformat()  # as the receipt printed it
+    assert told["legal_basis"]  # the listed ground's, none being stated
+    assert "applicant_name" not in told
+    h.tick_until(vn(2026, 3, 6, 17), step=timedelta(hours=2))
+    assert len(h.notices) == 1
+
+    notice = h.engine.notice(told["id"], list(range(6)))
+    assert notice is not None
+    page = render_notice(notice)
+    assert "THÔNG BÁO VỀ VIỆC TẠM DỪNG GIẢI QUYẾT HỒ SƠ" in page
+    assert f"Lý do: {reason}" in page
+    assert "Ngày 03/03/2026, Chi nhánh Văn phòng Đăng ký đất đai Nha Trang tạm dừng" in page
+    assert "không quá 10 ngày làm việc (đến hết ngày 17/03/2026)" in page
+    assert "ngày hẹn trả kết quả: 12/03/2026" in page
+    assert "Nguyễn Thị Hồng" in page  # printed for the citizen, never on the topic
+    assert unicodedata.is_normalized("NFC", page)
+
+    h.post(ev("dossier.resumed", "land-registry", vn(2026, 3, 5, 9), CODE, handoff_id="H1", reason="Đã bổ sung."))
+    h.post(
+        ev(
+            "dossier.suspended",
+            "land-registry",
+            vn(2026, 3, 6, 9),
+            CODE,
+            handoff_id="H1",
+            ground="weather",
+            reason="Mưa bão, không đo đạc được.",
+        )
+    )
+    assert [n["kind"] for n in h.notices] == ["suspension", "suspension"]
+    second = h.notices[1]
+    assert second["ground_vi"] is None  # not a listed ground: the page says so, and an alert says it louder
+    page = render_notice(h.engine.notice(second["id"], list(range(6))))  # type: ignore[arg-type]
+    assert "weather (không có trong danh mục của thủ tục)" in page
+
+
+def test_the_apology_form_follows_the_decree_in_force_on_the_intake_day() -> None:
+    """Decree 118/2025 replaced Decree 61/2018 (and Circular 01/2018's forms) from 1 July 2025."""
+    h = late_dossier()
+    h.tick_until(vn(2026, 3, 11, 9), step=timedelta(hours=1))
+    notice = h.engine.notice(h.notices[0]["id"], list(range(6)))
+    assert isinstance(notice, Notice)
+    after = render_notice(notice)
+    assert "Nghị định số 118/2025/NĐ-CP" in after
+    assert "chưa đối chiếu" in after  # the 2025 wording is not verified yet: said on screen
+    before = render_notice(notice.model_copy(update={"received_at": vn(2025, 6, 30, 16)}))
+    assert "Thông tư số 01/2018/TT-VPCP" in before
+    assert "118/2025" not in before
+    assert "chưa đối chiếu" not in before
