@@ -138,7 +138,14 @@ def _readme() -> str:
         lines.append(f"| `{t}` | {meaning} | {kinds} | {links} |")
     lines += ["", "## Agencies", "", "| code | kind | name | English name |", "|---|---|---|---|"]
     for agency in default_agencies().values():
-        lines.append(f"| `{agency.code}` | {agency.kind} | {agency.name_vi} | {agency.name_en} |")
+        vi, en = agency.name_vi, agency.name_en
+        for renaming in agency.renamed:  # the names over time, newest last (an organisation change is data)
+            vi += f"; từ {renaming.since:%d/%m/%Y}: {renaming.name_vi}"
+            en += f"; from {renaming.since:%Y-%m-%d}: {renaming.name_en}"
+        if agency.until is not None:
+            vi += f" (đến hết {agency.until:%d/%m/%Y}, kế thừa: `{agency.successor}`)"
+            en += f" (until {agency.until:%Y-%m-%d}, succeeded by `{agency.successor}`)"
+        lines.append(f"| `{agency.code}` | {agency.kind} | {vi} | {en} |")
     return "\n".join(lines) + "\n"
 
 

@@ -105,10 +105,8 @@ class Texts:
     def agency(self, code: str | None) -> str:
         if code is None:
             return "—"
-        agency = default_agencies().get(code)
-        if agency is None:
-            return code
-        return agency.name_vi if self.lang == "vi" else agency.name_en
+        agencies = default_agencies()  # the name in force today: an organisation change is data
+        return agencies.name_vi(code) if self.lang == "vi" else agencies.name_en(code)
 
     def agency_short(self, code: str) -> str:
         short = (_SHORT_VI if self.lang == "vi" else _SHORT_EN).get(code)

@@ -418,6 +418,12 @@ def _handoff(work: _Work, event: HandoffRequested) -> Quarantine | None:
             f"step {target.id} is not done by {data.to_agency}",
             f"Bước {target.id} không do {data.to_agency} thực hiện.",
         )
+    if (gone := default_agencies().ceased(data.to_agency, event.time)) is not None:
+        return Quarantine(  # a reorganisation (data: agencies.yaml) ended it: its successor does the work now
+            "agency_ceased",
+            f"{data.to_agency} ceased on {gone.until:%Y-%m-%d}; hand over to {gone.successor}",
+            f"{data.to_agency} đã chấm dứt hoạt động từ sau ngày {gone.until:%d/%m/%Y}; chuyển cho {gone.successor}.",
+        )
     already = target.id in work.completed or any(
         h.step_id == target.id and h.status == "open" for h in work.handoffs.values()
     )

@@ -83,9 +83,9 @@ def when_en(at: datetime) -> str:
     return f"the end of {at:%Y-%m-%d}" if _end_of_day(at) else f"{at:%Y-%m-%d %H:%M}"
 
 
-def name_vi(agency: str) -> str:
-    registry = default_agencies()
-    return registry[agency].name_vi if agency in registry else agency
+def name_vi(agency: str, on: datetime | None = None) -> str:
+    """The agency's name in force on ``on`` (today when None): an organisation change is data."""
+    return default_agencies().name_vi(agency, on)
 
 
 class Collector:

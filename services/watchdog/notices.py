@@ -217,8 +217,7 @@ def draft_notice(
     # a new appointment is a day, as the first one: the end of the day ``days`` working days after it
     moved = cal.add(fc.due, cal.days(days)) or fc.due + timedelta(days=days)
     new_date = cal.end_of_day(moved) if state.dossier.clock.days is not None else moved
-    agencies = default_agencies()
-    agency_vi = agencies[who.agency].name_vi if who.agency in agencies else who.agency
+    agency_vi = default_agencies().name_vi(who.agency, now)
     step = next((s for s in workflow.steps if s.id == who.step_id), None)
     if step is not None and who.overdue > timedelta(0):
         reason_vi = (
@@ -297,19 +296,20 @@ def _date_vi(at: datetime) -> str:
     return f"{at.astimezone(TZ):%d/%m/%Y}"
 
 
-def _name(code: str) -> str:
-    agencies = default_agencies()
-    return agencies[code].name_vi if code in agencies else code
+def _name(code: str, on: datetime) -> str:
+    """The agency's name in force on the day the notice is issued."""
+    return default_agencies().name_vi(code, on)
 
 
 def render_notice(notice: Notice | SuspensionNotice, place: str = "Nha Trang") -> str:
     """The printable HTML page (A4, Times New Roman), filled from the form in force."""
     if isinstance(notice, SuspensionNotice):
         return _render_suspension(notice, place)
+    on = notice.drafted_at
     values = {
         "received_date": _date_vi(notice.received_at),
-        "receiving_name": _name(notice.receiving_unit),  # who received the dossier: the one-stop-shop
-        "agency_name": _name(notice.issued_by or notice.responsible_agency),  # who is late, and apologises
+        "receiving_name": _name(notice.receiving_unit, on),  # who received the dossier: the one-stop-shop
+        "agency_name": _name(notice.issued_by or notice.responsible_agency, on),  # who is late, and apologises
         "procedure_name": notice.procedure_name_vi,
         "dossier_code": notice.dossier_code,
         "due_date": _date_vi(notice.due),  # the form says "ngày ...": the date alone, never "ngày 08:00 ngày ..."
@@ -328,8 +328,8 @@ def _render_suspension(notice: SuspensionNotice, place: str) -> str:
         ground = f"{notice.ground} (không có trong danh mục của thủ tục)" if notice.ground else "(không nêu căn cứ)"
     values = {
         "received_date": _date_vi(notice.received_at),
-        "receiving_name": _name(notice.receiving_unit),
-        "agency_name": _name(notice.responsible_agency),
+        "receiving_name": _name(notice.receiving_unit, notice.drafted_at),
+        "agency_name": _name(notice.responsible_agency, notice.drafted_at),
         "procedure_name": notice.procedure_name_vi,
         "dossier_code": notice.dossier_code,
         "appointment_date": _date_vi(notice.appointment_at),

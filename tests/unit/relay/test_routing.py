@@ -265,3 +265,34 @@ def test_a_dossier_keeps_the_workflow_version_in_force_when_it_was_received() ->
     assert old_tax.due == datetime(2026, 11, 30, 23, 59, 59, 999999, tzinfo=TZ)
     new_tax = new.ledger.handoffs[new.open_for("tax")]
     assert new_tax.due == cal.add(sent_at, timedelta(hours=20))
+
+
+def test_a_handoff_to_an_agency_a_reorganisation_ended_is_refused_with_its_successor(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """An organisation change is an edit of agencies.yaml: Lộc Thọ ward ends on 30 November 2026 and Vĩnh Hải
+    takes over; a handoff to Lộc Thọ dated 1 December is refused naming Vĩnh Hải, one dated 30 November goes."""
+    import yaml
+
+    from schemas.agencies import AGENCIES_PATH, load_agencies
+
+    raw = yaml.safe_load(AGENCIES_PATH.read_text(encoding="utf-8"))
+    for agency in raw["agencies"]:
+        if agency["code"] == "ward-loc-tho":
+            agency.update(until="2026-11-30", successor="ward-vinh-hai")
+    path = tmp_path / "agencies.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr("services.relay.routing.default_agencies", lambda: load_agencies(path))
+
+    for start, ok in ((datetime(2026, 11, 30, 8, tzinfo=TZ), True), (datetime(2026, 12, 1, 8, tzinfo=TZ), False)):
+        d = Dossier(f"000.00.20.H41-{start:%y%m%d}-0042", FIRST_CERTIFICATE, start=start - timedelta(hours=3))
+        d.handoff("land-check", "land-registry", hid="LC")
+        decision = d.handoff("ward-verify", "ward-loc-tho", sender="land-registry", hid="W")
+        if ok:
+            assert decision.quarantine is None
+            continue
+        assert decision.quarantine is not None
+        assert decision.quarantine.code == "agency_ceased"
+        assert "ward-vinh-hai" in decision.quarantine.reason_en
+        assert "30/11/2026" in decision.quarantine.reason_vi
+        assert d.handoff("ward-verify", "ward-vinh-hai", sender="land-registry", hid="W2").quarantine is None

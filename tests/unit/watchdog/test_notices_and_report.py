@@ -288,3 +288,14 @@ def test_the_apology_form_follows_the_decree_in_force_on_the_intake_day() -> Non
     assert "Thông tư số 01/2018/TT-VPCP" in before
     assert "118/2025" not in before
     assert "chưa đối chiếu" not in before
+
+
+def test_a_notice_names_the_agency_as_it_was_called_on_the_day_it_was_issued() -> None:
+    h = late_dossier()
+    h.tick_until(vn(2026, 3, 11, 9), step=timedelta(hours=1))
+    notice = h.engine.notice(h.notices[0]["id"], list(range(6)))
+    assert isinstance(notice, Notice)
+    dept = notice.model_copy(update={"responsible_agency": "dept-tnmt"})
+    assert "Sở Nông nghiệp và Môi trường tỉnh Khánh Hòa xin lỗi" in render_notice(dept)
+    before = dept.model_copy(update={"drafted_at": vn(2025, 2, 20, 9), "received_at": vn(2025, 2, 3, 9)})
+    assert "Sở Tài nguyên và Môi trường tỉnh Khánh Hòa xin lỗi" in render_notice(before)
