@@ -41,10 +41,12 @@ __all__ = [
 AGENCIES_PATH = Path(__file__).with_name("agencies.yaml")
 _TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
-AgencyKind = Literal["one-stop", "land-registry", "tax", "office", "ward", "dept", "city-dept"]
+AgencyKind = Literal[
+    "one-stop", "land-registry", "tax", "office", "ward", "dept", "city-dept", "police", "social-insurance"
+]
 
 # Codes of singular kinds are the kind itself; the others carry a name after a prefix.
-_PREFIX: dict[str, str] = {"ward": "ward-", "dept": "dept-", "city-dept": "city-dept-"}
+_PREFIX: dict[str, str] = {"ward": "ward-", "dept": "dept-", "city-dept": "city-dept-", "police": "police-"}
 
 
 def _nfc(value: str) -> str:

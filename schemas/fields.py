@@ -185,7 +185,7 @@ AgencyCode = Annotated[
         pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$",
         max_length=64,
         description="Agency code from schemas/agencies.yaml: one-stop, land-registry, tax, office, "
-        "ward-<name>, dept-<name>, city-dept-<name>",
+        "ward-<name>, dept-<name>, city-dept-<name>, police-<name>, social-insurance",
         json_schema_extra=_agency_enum,
     ),
     AfterValidator(_check_agency),

@@ -16,11 +16,16 @@ from schemas.events import TZ, new_event
 from schemas.workcalendar import default_calendar
 
 __all__ = [
+    "BIRTH_GROUP",
+    "CONSTRUCTION_PERMIT",
     "FIRST_CERTIFICATE",
     "HOUSEHOLD_BUSINESS",
+    "INHERITANCE_GIFT",
     "JOINT_PROVINCIAL",
     "LAND_TRANSFER",
+    "LAND_USE_CHANGE",
     "MORTGAGE",
+    "MORTGAGE_DELETION",
     "completion_data",
     "dossier_code",
     "dossier_received",
@@ -33,6 +38,11 @@ FIRST_CERTIFICATE = "1.012789.000.00.00.H42"
 JOINT_PROVINCIAL = "1.010727.000.00.00.H42"
 MORTGAGE = "1.003550.000.00.00.H42"
 HOUSEHOLD_BUSINESS = "2.000720.000.00.00.H42"
+MORTGAGE_DELETION = "1.003556.000.00.00.H42"
+LAND_USE_CHANGE = "1.012794.000.00.00.H42"
+INHERITANCE_GIFT = "1.004221.000.00.00.H42"
+CONSTRUCTION_PERMIT = "1.009994.000.00.00.H42"
+BIRTH_GROUP = "1.003412.000.00.00.H42"
 
 _NAMES = ["Nguyễn Thị Hồng", "Trần Văn Bình", "Lê Thị Mai", "Phạm Quốc Huy", "Võ Thị Thu", "Đặng Minh Tuấn"]
 _STREETS = ["Trần Phú", "Lê Thánh Tôn", "Nguyễn Thiện Thuật", "Hùng Vương", "Phạm Văn Đồng", "2 Tháng 4"]

@@ -296,3 +296,27 @@ def test_a_handoff_to_an_agency_a_reorganisation_ended_is_refused_with_its_succe
         assert "ward-vinh-hai" in decision.quarantine.reason_en
         assert "30/11/2026" in decision.quarantine.reason_vi
         assert d.handoff("ward-verify", "ward-vinh-hai", sender="land-registry", hid="W2").quarantine is None
+
+
+def test_the_birth_residence_insurance_group_runs_two_branches_to_one_result() -> None:
+    """The ward registers the birth and hands the dossier to the ward police (residence) and to social
+    insurance (the card) at once; the result is ready only when the one-stop-shop holds both."""
+    from simulators.factory import BIRTH_GROUP
+
+    d = Dossier("000.00.20.H41-261123-0100", BIRTH_GROUP)
+    assert d.handoff("birth", "ward-loc-tho", hid="B").quarantine is None
+    assert d.handoff("residence", "police-loc-tho", sender="ward-loc-tho", hid="R").quarantine is None
+    assert d.handoff("insurance", "social-insurance", sender="ward-loc-tho", hid="I").quarantine is None
+    assert d.handoff("residence", "police-vinh-hai", sender="ward-loc-tho", hid="R2").quarantine is not None
+    assert d.handoff("residence-result", "one-stop", sender="police-loc-tho", hid="RR").quarantine is None
+    assert d.post("one-stop", "vn.lienthong.handoff.accepted", "RR", officer="Lê Thị Mai").quarantine is None
+    assert d.ledger is not None
+    assert "result" not in {h.step_id for h in d.ledger.open_handoffs()}  # the card is not in yet
+    assert d.handoff("card-result", "one-stop", sender="social-insurance", hid="CR").quarantine is None
+    assert d.post("one-stop", "vn.lienthong.handoff.accepted", "CR", officer="Lê Thị Mai").quarantine is None
+    assert d.ledger is not None
+    assert {h.step_id for h in d.ledger.open_handoffs()} == {"result"}
+    ready = d.post("one-stop", "vn.lienthong.result.ready", None)
+    assert ready.quarantine is None
+    assert d.post("one-stop", "vn.lienthong.result.returned", None).quarantine is None
+    assert d.ledger.status == "result_ready"

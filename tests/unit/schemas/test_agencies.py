@@ -23,11 +23,18 @@ def test_registry_holds_the_agencies_of_the_liaison() -> None:
         "dept-khdt",
         "city-dept-kinh-te",
         "city-dept-tnmt",
+        "city-dept-qldt",
+        "police-loc-tho",
+        "social-insurance",
     ):
         assert code in agencies
     assert agencies["dept-tnmt"].name_vi == "Sở Tài nguyên và Môi trường tỉnh Khánh Hòa"
     assert agencies.kind_of("ward-vinh-hai") == "ward"
-    assert {a.code for a in agencies.of_kind("city-dept")} == {"city-dept-kinh-te", "city-dept-tnmt"}
+    assert {a.code for a in agencies.of_kind("city-dept")} == {"city-dept-kinh-te", "city-dept-tnmt", "city-dept-qldt"}
+    # the police of each ward registers residence (the birth group): one per ward, a kind of its own
+    assert {a.code.removeprefix("police-") for a in agencies.of_kind("police")} == {
+        a.code.removeprefix("ward-") for a in agencies.of_kind("ward")
+    }
     for agency in agencies.values():
         assert unicodedata.is_normalized("NFC", agency.name_vi)
 
@@ -37,6 +44,7 @@ def test_registry_holds_the_agencies_of_the_liaison() -> None:
     [
         ("version: 1\nagencies:\n  - {code: ward, kind: ward, name_vi: a, name_en: a}\n", "ward-<name>"),
         ("version: 1\nagencies:\n  - {code: taxes, kind: tax, name_vi: a, name_en: a}\n", "must have code"),
+        ("version: 1\nagencies:\n  - {code: ward-loc-tho, kind: police, name_vi: a, name_en: a}\n", "police-<name>"),
         ("version: 1\nagencies:\n  - {code: Tax, kind: tax, name_vi: a, name_en: a}\n", "pattern"),
         (
             "version: 1\nagencies:\n  - {code: tax, kind: tax, name_vi: a, name_en: a}\n"

@@ -11,7 +11,19 @@ import yaml
 from schemas import WorkflowError, WorkflowRegistry, WorkingCalendar, load_workflows, plan_dossier, slip
 from schemas.workflows import WORKFLOWS_DIR
 
-from .conftest import FIRST_CERTIFICATE, HOUSEHOLD_BUSINESS, JOINT_PROVINCIAL, LAND_TRANSFER, MORTGAGE, vn
+from .conftest import (
+    BIRTH_GROUP,
+    CONSTRUCTION_PERMIT,
+    FIRST_CERTIFICATE,
+    HOUSEHOLD_BUSINESS,
+    INHERITANCE_GIFT,
+    JOINT_PROVINCIAL,
+    LAND_TRANSFER,
+    LAND_USE_CHANGE,
+    MORTGAGE,
+    MORTGAGE_DELETION,
+    vn,
+)
 from .walker import WARD, Walk
 
 
@@ -22,8 +34,13 @@ def test_the_workflows_load(workflows: WorkflowRegistry) -> None:
         JOINT_PROVINCIAL,
         MORTGAGE,
         HOUSEHOLD_BUSINESS,
+        MORTGAGE_DELETION,
+        LAND_USE_CHANGE,
+        INHERITANCE_GIFT,
+        CONSTRUCTION_PERMIT,
+        BIRTH_GROUP,
     }
-    assert len(workflows) == 6  # land transfer has two versions
+    assert len(workflows) == 11  # land transfer has two versions
     transfer = workflows.get(LAND_TRANSFER, 2)
     assert [s.id for s in transfer.steps] == ["intake", "land-check", "tax-assess", "payment", "register", "return"]
     assert [transfer.step(s).agency for s in ("intake", "land-check", "tax-assess", "register")] == [
