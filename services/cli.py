@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.clierror import CliError
+from services.clierror import CliError, HelpFormatter
 from services.settings import REPO_ROOT, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -311,7 +311,18 @@ def build_parser() -> argparse.ArgumentParser:
     schemas.add_argument("--out", help="output directory (default schemas/json)")
     schemas.set_defaults(func=cmd_schemas)
 
-    worker = sub.add_parser("worker", help="run the stream worker (router, watchdog, web)")
+    worker = sub.add_parser(
+        "worker",
+        help="run the stream worker (router, watchdog, web)",
+        description="Run one worker: the ingress API, the router, delivery, the watchdog and the monitor (or the"
+        " flows LIENTHONG_FLOWS names), joining the consumer group LIENTHONG_APP_ID on"
+        " LIENTHONG_BOOTSTRAP_SERVERS. Several workers share the partitions; each keeps its state in"
+        " LIENTHONG_DATA_DIR and serves HTTP on LIENTHONG_WEB_PORT (/healthz, /readyz, /v1/..., /monitor/)."
+        " SIGTERM stops it after the batches in flight.",
+        epilog="examples:\n  lienthong worker\n"
+        "  LIENTHONG_WEB_PORT=6067 LIENTHONG_DATA_DIR=.local/w2 lienthong worker   # a second worker",
+        formatter_class=HelpFormatter,
+    )
     worker.set_defaults(func=cmd_worker)
 
     demo = sub.add_parser("demo", help="the worker, simulated agencies and a day of dossiers (the main job)")

@@ -6,8 +6,46 @@ It lives apart from ``services.cli`` so that it is the same class whether the CL
 
 from __future__ import annotations
 
-__all__ = ["CliError"]
+import argparse
+import textwrap
+
+__all__ = ["CliError", "HelpFormatter", "agency_code", "procedure_code"]
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Descriptions wrapped to the terminal; lines of an epilog that start with two spaces (examples) kept
+    as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines: list[str] = []
+        for line in text.splitlines():
+            if line.startswith("  ") or not line.strip():
+                lines.append(indent + line)
+            else:
+                lines.extend(textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=indent))
+        return "\n".join(lines)
 
 
 class CliError(Exception):
     """A failure reported as ``lienthong: error: <message>`` with a non-zero exit."""
+
+
+def agency_code(value: str) -> str:
+    """An ``argparse`` type: a code of ``schemas/agencies.yaml``, else exit 2 naming the known ones (an
+    unknown code would otherwise filter everything out and look like "nothing to report")."""
+    from schemas.agencies import default_agencies
+
+    known = list(default_agencies())
+    if value not in known:
+        raise argparse.ArgumentTypeError(f"không có cơ quan / unknown agency {value!r}; one of: {', '.join(known)}")
+    return value
+
+
+def procedure_code(value: str) -> str:
+    """An ``argparse`` type: a procedure with a workflow in ``schemas/workflows/``, else exit 2."""
+    from schemas.workflows import default_workflows
+
+    known = list(default_workflows().procedure_codes)
+    if value not in known:
+        raise argparse.ArgumentTypeError(f"không có thủ tục / unknown procedure {value!r}; one of: {', '.join(known)}")
+    return value

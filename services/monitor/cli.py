@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from services.clierror import agency_code, procedure_code
 from services.settings import Settings
 
 __all__ = ["register"]
@@ -202,8 +203,8 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this flow's subcommands; each sets `func(settings, args) -> int`."""
     lag = sub.add_parser("lag", help="liaison lag per agency pair (or, with --technical, consumer-group lag)")
-    lag.add_argument("--agency", help="only the handoffs this agency sent or received")
-    lag.add_argument("--procedure", help="only this procedure code")
+    lag.add_argument("--agency", type=agency_code, help="only the handoffs this agency sent or received")
+    lag.add_argument("--procedure", type=procedure_code, help="only this procedure code")
     lag.add_argument("--json", action="store_true", help="the table as JSON")
     lag.add_argument("--technical", action="store_true", help="consumer-group lag per topic and partition")
     lag.add_argument("--group", action="append", help="consumer group (repeatable; default: the worker's)")
@@ -214,6 +215,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     user = sub.add_parser("user", help="dashboard users (Office staff see everything, an agency its own handoffs)")
     user.add_argument("action", choices=["add", "passwd", "disable", "enable", "remove", "list"])
     user.add_argument("name", nargs="?", default="", help="user name (a-z, 0-9, '.', '_', '-')")
-    user.add_argument("--agency", help="the user's agency code (add)")
+    user.add_argument("--agency", type=agency_code, help="the user's agency code (add)")
     user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     user.set_defaults(func=_reported(cmd_user))

@@ -15,6 +15,7 @@ import json
 import re
 from typing import Any
 
+from services.clierror import HelpFormatter, agency_code
 from services.settings import Settings
 
 __all__ = ["read_topic", "register"]
@@ -162,24 +163,47 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this flow's subcommands; each sets `func(settings, args) -> int`."""
+    raw = HelpFormatter
     alerts = sub.add_parser("alerts", help="deadline alerts raised by the watchdog (<prefix>.alerts)")
-    alerts.add_argument("action", choices=["list"])
-    alerts.add_argument("--dossier", help="only this dossier code")
-    alerts.add_argument("--agency", help="only alerts for this responsible agency")
-    alerts.add_argument("--rule", help="only this rule (due_soon, overdue, unacknowledged, stalled, ...)")
-    alerts.add_argument("--digests", action="store_true", help="also the daily digests")
-    alerts.add_argument("--json", action="store_true", help="one JSON document per line")
-    alerts.set_defaults(func=cmd_alerts)
+    alerts_list = alerts.add_subparsers(dest="action", required=True).add_parser(
+        "list",
+        help="the alerts raised, read from Kafka",
+        description="The alerts the watchdog raised (read from <prefix>.alerts), newest last; times +07:00.",
+        epilog="examples:\n  lienthong alerts list --agency tax --rule overdue\n"
+        "  lienthong alerts list --digests --json",
+        formatter_class=raw,
+    )
+    alerts_list.add_argument("--dossier", help="only this dossier code")
+    alerts_list.add_argument("--agency", type=agency_code, help="only alerts for this responsible agency")
+    alerts_list.add_argument("--rule", help="only this rule (due_soon, overdue, unacknowledged, stalled, ...)")
+    alerts_list.add_argument("--digests", action="store_true", help="also the daily digests")
+    alerts_list.add_argument("--json", action="store_true", help="one JSON document per line")
+    alerts_list.set_defaults(func=cmd_alerts)
 
     notices = sub.add_parser("notices", help="notices for citizens: apologies, suspensions (<prefix>.notices)")
-    notices.add_argument("action", choices=["list"])
-    notices.add_argument("--dossier", help="only this dossier code")
-    notices.add_argument("--json", action="store_true", help="one JSON document per line")
-    notices.set_defaults(func=cmd_notices)
+    notices_list = notices.add_subparsers(dest="action", required=True).add_parser(
+        "list",
+        help="the notices drafted, read from Kafka",
+        description="Apology and suspension notices drafted for citizens (read from <prefix>.notices); each is"
+        " printable at GET /v1/notices/{id}.",
+        epilog="example:\n  lienthong notices list --dossier 000.00.20.H41-261202-0042",
+        formatter_class=raw,
+    )
+    notices_list.add_argument("--dossier", help="only this dossier code")
+    notices_list.add_argument("--json", action="store_true", help="one JSON document per line")
+    notices_list.set_defaults(func=cmd_notices)
 
     report = sub.add_parser("report", help="reports for the Office")
-    report.add_argument("kind", choices=["late"], help="late: which handoffs made which dossiers late, per month")
-    report.add_argument("--month", required=True, help="YYYY-MM: the month the dossiers went late")
-    report.add_argument("--agency", help="only the dossiers this agency delayed")
-    report.add_argument("--json", action="store_true", help="the report as JSON")
-    report.set_defaults(func=cmd_report)
+    late = report.add_subparsers(dest="kind", required=True).add_parser(
+        "late",
+        help="which handoffs made which dossiers late, per month",
+        description="The late-dossier report of a month: each dossier that went late, by how many working hours,"
+        " which agency and officer held it, and the reasons stated.",
+        epilog="examples:\n  lienthong report late --month 2026-11\n"
+        "  lienthong report late --month 2026-11 --agency land-registry --json",
+        formatter_class=raw,
+    )
+    late.add_argument("--month", required=True, help="YYYY-MM: the month the dossiers went late")
+    late.add_argument("--agency", type=agency_code, help="only the dossiers this agency delayed")
+    late.add_argument("--json", action="store_true", help="the report as JSON")
+    late.set_defaults(func=cmd_report)
