@@ -61,7 +61,14 @@ async def test_with_the_broker_gone_the_ingress_answers_503_in_bounded_time_and_
                 assert time.monotonic() < deadline, "readyz still says ready with the broker gone"
                 await asyncio.sleep(0.5)
             assert (await client.get(f"{stack.url}/readyz")).json()["broker"] == "unreachable"
+        # An operator stops the worker while the broker is still gone: it exits within 10 s, not at SIGKILL.
+        halted = time.monotonic()
+        code = await stack.halt(0)
+        took = time.monotonic() - halted
+        assert took < 10, f"SIGTERM with the broker gone took {took:.1f}s"
+        assert code == 0, stack.tail()
         one_broker.up()
+        stack.spawn(0)
         await stack.wait_ready(0, 120)
         again = await one_stop.post_event(_received(load))
         assert again.status_code == 202, again.text
