@@ -22,11 +22,16 @@ from schemas.events import TZ
 from services.relay.deadletter import read_letters
 from services.settings import Settings
 from simulators.factory import (
+    BIRTH_GROUP,
+    CONSTRUCTION_PERMIT,
     FIRST_CERTIFICATE,
     HOUSEHOLD_BUSINESS,
+    INHERITANCE_GIFT,
     JOINT_PROVINCIAL,
     LAND_TRANSFER,
+    LAND_USE_CHANGE,
     MORTGAGE,
+    MORTGAGE_DELETION,
     dossier_code,
     dossier_received,
     handoff_requested,
@@ -37,11 +42,16 @@ __all__ = ["DemoSummary", "run_demo"]
 
 # (procedure, first handoff step, to agency, share of the day's dossiers)
 MIX = [
-    (LAND_TRANSFER, "land-check", "land-registry", 0.5),
-    (FIRST_CERTIFICATE, "land-check", "land-registry", 0.2),
-    (JOINT_PROVINCIAL, "office-send", "office", 0.1),
-    (MORTGAGE, "register", "land-registry", 0.12),
-    (HOUSEHOLD_BUSINESS, "register", "city-dept-kinh-te", 0.08),
+    (LAND_TRANSFER, "land-check", "land-registry", 0.35),
+    (FIRST_CERTIFICATE, "land-check", "land-registry", 0.15),
+    (JOINT_PROVINCIAL, "office-send", "office", 0.07),
+    (MORTGAGE, "register", "land-registry", 0.1),
+    (MORTGAGE_DELETION, "deregister", "land-registry", 0.06),
+    (HOUSEHOLD_BUSINESS, "register", "city-dept-kinh-te", 0.06),
+    (LAND_USE_CHANGE, "land-review", "city-dept-tnmt", 0.05),
+    (INHERITANCE_GIFT, "land-check", "land-registry", 0.06),
+    (CONSTRUCTION_PERMIT, "appraise", "city-dept-qldt", 0.04),
+    (BIRTH_GROUP, "birth", "ward-vinh-hai", 0.06),
 ]
 _RESULTS = {"vn.lienthong.result.ready"}
 
