@@ -33,7 +33,7 @@ from schemas.workflows import Step, Workflow, load_workflows
 from services.client import IngressClient
 from simulators.factory import completion_data
 
-__all__ = ["Received", "SimulatedAgency"]
+__all__ = ["Received", "SimulatedAgency", "answer_text"]
 
 _TASK = {
     "vn.lienthong.handoff.accepted": "accept",
@@ -45,6 +45,17 @@ _TASK = {
     "vn.lienthong.obligation.paid": "payment",
     "vn.lienthong.result.ready": "result",
 }
+
+
+def answer_text(response: httpx.Response) -> str:
+    """An error answer as a person reads it: ``409 already_open: <Vietnamese> / <English>`` (the problem body's
+    texts), or the status and the start of a body that is not a problem document."""
+    try:
+        body = response.json()
+        problem = f"{body['code']}: {body['message_vi']} / {body['message_en']}"
+    except (ValueError, KeyError, TypeError):
+        return f"{response.status_code} {' '.join(response.text.split())[:200]}"
+    return f"{response.status_code} {problem}"[:400]
 
 
 @dataclass(frozen=True)
@@ -206,7 +217,7 @@ class SimulatedAgency:
         if response.status_code == 202 and self.on_post is not None:
             self.on_post(response.json()["id"], event_type, posted)
         elif response.status_code >= 400:
-            self.errors.append(f"{self.code} {event_type} {response.status_code} {response.text[:200]}")
+            self.errors.append(f"{self.code} {event_type}: {answer_text(response)}")
         return response
 
     # -- the officer ------------------------------------------------------------------------------------
@@ -239,7 +250,7 @@ class SimulatedAgency:
             self.errors.append(f"{self.code} GET {code}: {type(exc).__name__}")
             return None
         if response.status_code != 200:
-            self.errors.append(f"{self.code} GET {code}: {response.status_code} {response.text[:200]}")
+            self.errors.append(f"{self.code} GET {code}: {answer_text(response)}")
             return None
         body: dict[str, Any] = response.json()
         return body
@@ -320,7 +331,7 @@ class SimulatedAgency:
             if response.status_code == 202 and self.on_post is not None:
                 self.on_post(event_id, "vn.lienthong.handoff.requested", posted)
             elif response.status_code >= 400:
-                self.errors.append(f"{self.code} handoff {nxt.id} {response.status_code} {response.text[:200]}")
+                self.errors.append(f"{self.code} handoff {nxt.id}: {answer_text(response)}")
 
     def _pick(self, step: Step, code: str) -> str:
         wards = sorted(a.code for a in default_agencies().of_kind(step.agency_kind or "ward"))
@@ -348,4 +359,4 @@ class SimulatedAgency:
             }
             response = await self.request("POST", "/v1/events", event)
             if response.status_code >= 400:
-                self.errors.append(f"{self.code} {event_type} {response.status_code} {response.text[:200]}")
+                self.errors.append(f"{self.code} {event_type}: {answer_text(response)}")

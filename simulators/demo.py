@@ -205,6 +205,17 @@ async def run_demo(
         await progress
     for line in summary.lines():
         print(line)
+    if summary.errors:
+        harmless = not summary.verdict()
+        print(
+            "Câu trả lời lỗi mà hệ thống mô phỏng nhận / error answers the simulated agencies got:"
+            f" {len(summary.errors)}"
+            + (
+                " — không ảnh hưởng: mọi hồ sơ vẫn hoàn thành / harmless: every dossier still completed"
+                if harmless
+                else " — xem kết luận bên dưới / see the verdict below"
+            )
+        )
     for error in summary.errors[:10]:
         print(f"  ! {error}")
     print(_dashboard_line(settings, stack.url))
