@@ -93,9 +93,14 @@ class LeanClient:
         body = json.dumps({"officer": "Cán bộ"}, ensure_ascii=False).encode()
         headers = signed_headers(self.key_id, self.secret, "POST", path, body)
         headers |= {"Content-Type": "application/json", "Idempotency-Key": f"{hid}-accept"}
-        async with self.session.post(self.url + path, data=body, headers=headers) as response:
-            doc = await response.json(content_type=None)
-            return response.status, doc.get("id") if response.status == 202 else None
+        try:
+            async with self.session.post(self.url + path, data=body, headers=headers) as response:
+                if response.status != 202:
+                    return response.status, None
+                doc = await response.json(content_type=None)
+                return response.status, doc.get("id")
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return 0, None  # counted as refused: this client does not retry (the reference client does)
 
 
 async def latency_at(stack: Stack, rate: float, seconds: float, tag: str, lean: bool = True) -> dict[str, Any]:

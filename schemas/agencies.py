@@ -85,7 +85,7 @@ class Agency(BaseModel):
 
     def names_on(self, day: date | None = None) -> tuple[str, str]:
         """(Vietnamese, English) name in force on ``day`` (today's name when None)."""
-        day = day or date.today()
+        day = day or _today()
         vi, en = self.name_vi, self.name_en
         for renaming in self.renamed:
             if renaming.since <= day:
@@ -137,6 +137,12 @@ class AgencyRegistry(Mapping[str, Agency]):
         for agency in agencies:
             if agency.successor is not None and agency.successor not in self._by_code:
                 raise SchemaError(f"agency {agency.code!r} names an unknown successor {agency.successor!r}")
+            chain, code = [agency.code], agency.successor
+            while code is not None:  # a successor chain must end (a -> b -> a would route forever)
+                if code in chain:
+                    raise SchemaError(f"agency successors go round in a circle: {' -> '.join([*chain, code])}")
+                chain.append(code)
+                code = self._by_code[code].successor
         self.version = version
 
     def __getitem__(self, code: str) -> Agency:
@@ -167,7 +173,18 @@ class AgencyRegistry(Mapping[str, Agency]):
     def ceased(self, code: str, on: date | datetime) -> Agency | None:
         """The agency, if it no longer existed on ``on`` (its ``successor`` took over)."""
         agency = self._by_code.get(code)
-        return agency if agency is not None and not agency.exists_on(_day(on) or date.today()) else None
+        return agency if agency is not None and not agency.exists_on(_day(on) or _today()) else None
+
+    def in_office(self, code: str, on: date | datetime) -> str:
+        """``code``, or the successor that does its work on ``on`` when it had ceased (followed to the end)."""
+        while (gone := self.ceased(code, on)) is not None and gone.successor is not None:
+            code = gone.successor
+        return code
+
+
+def _today() -> date:
+    """Today in Vietnam (a host on UTC is still on yesterday until 07:00 there)."""
+    return datetime.now(_TZ).date()
 
 
 def _day(on: date | datetime | None) -> date | None:

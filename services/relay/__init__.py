@@ -7,6 +7,7 @@ Usage (from the composition root)::
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -66,8 +67,9 @@ class StoredLedgers:
     async def fresh(self, code: str) -> Ledger | None:
         if self.store is None:
             return None
-        try:
-            current = await self.store.caught_up([partition_of(code.encode(), self.partitions)], timeout_s=2.0)
+        try:  # bounded as a whole: asking the changelog's end must not hang on a broker that is away
+            wanted = [partition_of(code.encode(), self.partitions)]
+            current = await asyncio.wait_for(self.store.caught_up(wanted, timeout_s=2.0), timeout=3.0)
         except Exception:  # noqa: BLE001 - the changelog's end could not be asked: not known to be current
             current = False
         if not current:

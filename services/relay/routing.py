@@ -163,9 +163,10 @@ class _Work:
                     self.emits.append(Emit(agency, sent))
 
     def agency_of(self, step: Step) -> str | None:
-        if step.agency == ONE_STOP:
-            return self.ledger.receiving_unit
-        return step.agency
+        """Who does ``step`` on this event's day: a unit a reorganisation ended is replaced by its successor
+        (a dossier opened on the old workflow version goes on without a new one)."""
+        agency = self.ledger.receiving_unit if step.agency == ONE_STOP else step.agency
+        return default_agencies().in_office(agency, self.event.time) if agency is not None else None
 
 
 def fingerprint(event: Envelope[Any]) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import math
 import uuid
 from datetime import datetime, timedelta
@@ -162,8 +163,12 @@ _ANY_NOTICE: TypeAdapter[Notice | SuspensionNotice] = TypeAdapter(AnyNotice)
 
 
 def parse_notice(raw: bytes | str) -> Notice | SuspensionNotice:
-    """A stored notice of either kind (those stored before suspension notices existed are apologies)."""
-    return _ANY_NOTICE.validate_json(raw)
+    """A stored notice of either kind (those stored before suspension notices existed, without ``kind``,
+    are apologies)."""
+    doc = json.loads(raw)
+    if isinstance(doc, dict):
+        doc.setdefault("kind", "apology")
+    return _ANY_NOTICE.validate_python(doc)
 
 
 def suspension_notice_id(code: str, suspended_at: datetime) -> str:
@@ -335,7 +340,7 @@ def _render_suspension(notice: SuspensionNotice, place: str) -> str:
         "appointment_date": _date_vi(notice.appointment_at),
         "suspended_date": _date_vi(notice.suspended_at),
         "ground": ground,
-        "reason": notice.reason,
+        "reason": notice.reason or "\u2026" * 40,  # none recorded (suspended before reasons were kept): a line
         "legal_basis": notice.legal_basis or "(không nêu)",
         "max_days": str(notice.max_working_days),
         "resume_by": _date_vi(notice.resume_by) if notice.resume_by is not None else "\u2026" * 10,

@@ -320,3 +320,56 @@ def test_the_birth_residence_insurance_group_runs_two_branches_to_one_result() -
     assert ready.quarantine is None
     assert d.post("one-stop", "vn.lienthong.result.returned", None).quarantine is None
     assert d.ledger.status == "result_ready"
+
+
+def test_a_step_fixed_to_an_agency_that_ceased_goes_to_its_successor(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """The urban management division ends on 30 November 2026 and the economic division takes over: a permit
+    dossier received on 1 December is appraised by the successor although the workflow names the old unit."""
+    import yaml
+
+    from schemas.agencies import AGENCIES_PATH, load_agencies
+    from simulators.factory import CONSTRUCTION_PERMIT
+
+    raw = yaml.safe_load(AGENCIES_PATH.read_text(encoding="utf-8"))
+    for agency in raw["agencies"]:
+        if agency["code"] == "city-dept-qldt":
+            agency.update(until="2026-11-30", successor="city-dept-kinh-te")
+    path = tmp_path / "agencies.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    registry = load_agencies(path)
+    monkeypatch.setattr("services.relay.routing.default_agencies", lambda: registry)
+
+    d = Dossier("000.00.20.H41-261201-0077", CONSTRUCTION_PERMIT, start=datetime(2026, 12, 1, 8, tzinfo=TZ))
+    old = d.handoff("appraise", "city-dept-qldt", hid="A1")
+    assert old.quarantine is not None
+    assert old.quarantine.code == "agency_ceased"
+    assert d.handoff("appraise", "city-dept-kinh-te", hid="A2").quarantine is None
+    assert d.handoff("sign", "office", sender="city-dept-kinh-te", hid="S").quarantine is None
+
+
+def test_successor_chains_end_and_today_is_counted_in_vietnam(tmp_path: Any) -> None:
+    from schemas import SchemaError
+    from schemas.agencies import load_agencies
+
+    path = tmp_path / "agencies.yaml"
+    path.write_text(
+        "version: 1\nagencies:\n"
+        "  - {code: ward-a, kind: ward, name_vi: a, name_en: a, until: 2025-06-30, successor: ward-b}\n"
+        "  - {code: ward-b, kind: ward, name_vi: b, name_en: b, until: 2025-06-30, successor: ward-a}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SchemaError, match="circle"):
+        load_agencies(path)
+    path.write_text(
+        "version: 1\nagencies:\n"
+        "  - {code: ward-a, kind: ward, name_vi: a, name_en: a, until: 2025-06-30, successor: ward-b}\n"
+        "  - {code: ward-b, kind: ward, name_vi: b, name_en: b, until: 2025-12-31, successor: ward-c}\n"
+        "  - {code: ward-c, kind: ward, name_vi: c, name_en: c}\n",
+        encoding="utf-8",
+    )
+    registry = load_agencies(path)
+    assert registry.in_office("ward-a", datetime(2025, 6, 30, 23, tzinfo=TZ)) == "ward-a"
+    assert registry.in_office("ward-a", datetime(2025, 7, 1, 9, tzinfo=TZ)) == "ward-b"
+    assert registry.in_office("ward-a", datetime(2026, 1, 1, 9, tzinfo=TZ)) == "ward-c"

@@ -299,3 +299,19 @@ def test_a_notice_names_the_agency_as_it_was_called_on_the_day_it_was_issued() -
     assert "Sở Nông nghiệp và Môi trường tỉnh Khánh Hòa xin lỗi" in render_notice(dept)
     before = dept.model_copy(update={"drafted_at": vn(2025, 2, 20, 9), "received_at": vn(2025, 2, 3, 9)})
     assert "Sở Tài nguyên và Môi trường tỉnh Khánh Hòa xin lỗi" in render_notice(before)
+
+
+def test_a_notice_stored_before_notices_had_kinds_still_reads_as_an_apology() -> None:
+    import json
+
+    from services.watchdog.notices import parse_notice
+
+    h = late_dossier()
+    h.tick_until(vn(2026, 3, 11, 9), step=timedelta(hours=1))
+    notice = h.engine.notice(h.notices[0]["id"], list(range(6)))
+    assert isinstance(notice, Notice)
+    old = json.loads(notice.model_dump_json())
+    del old["kind"]  # as stored before this field existed
+    again = parse_notice(json.dumps(old))
+    assert isinstance(again, Notice)
+    assert again.id == notice.id
