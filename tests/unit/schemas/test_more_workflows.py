@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from schemas import Step, WorkflowRegistry, WorkingCalendar, plan_dossier, slip
+from schemas import WorkflowRegistry, WorkingCalendar, plan_dossier
 from schemas.workflows import WORKFLOWS_DIR
 
 from .conftest import (
@@ -23,9 +23,8 @@ from .conftest import (
     MORTGAGE_DELETION,
     vn,
 )
-from .walker import WARD, Walk
+from .walker import POLICE, WARD, Walk
 
-POLICE = "police-loc-tho"  # the police of the ward the walker plays (ward-loc-tho)
 NEW = {
     MORTGAGE_DELETION: "mortgage-deregistration.v1.yaml",
     LAND_USE_CHANGE: "land-use-change.v1.yaml",
@@ -38,13 +37,6 @@ NEW = {
 def end_of(year: int, month: int, day: int) -> datetime:
     """The last instant of a day: a period counted in days ends then."""
     return datetime(year, month, day, 23, 59, 59, 999999, tzinfo=vn(year, month, day).tzinfo)
-
-
-class PoliceWalk(Walk):
-    """The walker, also playing the ward police for a step handled by the police of the dossier's ward."""
-
-    def agency_of(self, step: Step) -> str:
-        return POLICE if step.agency_kind == "police" else super().agency_of(step)
 
 
 def test_the_new_workflows_load_with_their_routes(workflows: WorkflowRegistry) -> None:
@@ -161,7 +153,7 @@ def test_land_use_fee_payment_time_moves_the_appointment(workflows: WorkflowRegi
     # of Friday 26: the dossier clock is paused Wed 24, Thu 25, Fri 26 (24 office hours, three working days), so
     # the appointment's last day moves from Wed 3 March to Thu 4, Fri 5, Mon 8 March. The office decides Mon 1,
     # Tue 2, Wed 3; the land registry Thu 4, Fri 5: the result, at the end of Friday 5 March, is early.
-    state = PoliceWalk(workflow, cal, payment_takes=timedelta(days=3)).run(received, plan.appointment_at)
+    state = Walk(workflow, cal, payment_takes=timedelta(days=3)).run(received, plan.appointment_at)
     dossier = state.clock.status(vn(2027, 4, 1), cal)
     assert dossier.paused_for == timedelta(hours=24)
     assert dossier.due == end_of(2027, 3, 8)
@@ -232,44 +224,3 @@ def test_birth_group_plan_counted_by_hand(workflows: WorkflowRegistry, cal: Work
     assert plan.step("residence").due == end_of(2027, 2, 15)
     assert plan.result_due == plan.appointment_at == end_of(2027, 2, 15)
     assert plan.fits
-
-
-@pytest.mark.parametrize(
-    ("code", "version"),
-    [
-        (MORTGAGE_DELETION, 1),
-        (LAND_USE_CHANGE, 1),
-        (INHERITANCE_GIFT, 1),
-        (CONSTRUCTION_PERMIT, 1),
-        (BIRTH_GROUP, 1),
-    ],
-)
-def test_walk_from_intake_to_result(workflows: WorkflowRegistry, cal: WorkingCalendar, code: str, version: int) -> None:
-    """As ``test_workflows.test_walk_from_intake_to_result``: every agency finishes on its step's due time."""
-    workflow = workflows.get(code, version)
-    received = vn(2026, 2, 13, 16, 30)
-    plan = plan_dossier(workflow, received, cal)
-    walk = PoliceWalk(workflow, cal)
-    state = walk.run(received, plan.appointment_at)
-    end = walk.events[-1].time
-    assert set(state.steps) == {s.id for s in workflow.steps}
-    for step in workflow.steps:
-        status = state.steps[step.id].clock.status(end, cal)
-        planned = plan.step(step.id)
-        assert state.steps[step.id].clock.cycles[0].started_at == planned.start, step.id
-        assert state.steps[step.id].completed, step.id
-        if step.budget is not None:
-            assert status.due == planned.due, step.id
-            assert status.verdict == "on_time", step.id
-    dossier = state.clock.status(end, cal)
-    assert dossier.stopped_at == plan.result_due
-    assert dossier.due == plan.appointment_at
-    assert dossier.verdict in {"early", "on_time"}
-    assert state.anomalies == ()
-    rows = slip(state, workflow, end, cal)
-    assert len(rows) == len(workflow.steps)
-    assert all(r.verdict == "on_time" for r in rows if workflow.step(r.step_id).budget is not None)
-    if code == BIRTH_GROUP:
-        assert state.steps["birth"].agency == WARD
-        assert state.steps["residence"].agency == POLICE
-        assert {r.to_agency for r in rows if r.step_id in {"residence-result", "card-result"}} == {"one-stop"}

@@ -24,7 +24,7 @@ from .conftest import (
     MORTGAGE_DELETION,
     vn,
 )
-from .walker import WARD, Walk
+from .walker import POLICE, WARD, Walk
 
 
 def test_the_workflows_load(workflows: WorkflowRegistry) -> None:
@@ -137,6 +137,11 @@ def test_mortgage_and_household_business_plans_counted_by_hand(
         (JOINT_PROVINCIAL, 1),
         (MORTGAGE, 1),
         (HOUSEHOLD_BUSINESS, 1),
+        (MORTGAGE_DELETION, 1),
+        (LAND_USE_CHANGE, 1),
+        (INHERITANCE_GIFT, 1),
+        (CONSTRUCTION_PERMIT, 1),
+        (BIRTH_GROUP, 1),
     ],
 )
 def test_walk_from_intake_to_result(workflows: WorkflowRegistry, cal: WorkingCalendar, code: str, version: int) -> None:
@@ -152,6 +157,7 @@ def test_walk_from_intake_to_result(workflows: WorkflowRegistry, cal: WorkingCal
         status = state.steps[step.id].clock.status(end, cal)
         planned = plan.step(step.id)
         assert state.steps[step.id].clock.cycles[0].started_at == planned.start, step.id
+        assert state.steps[step.id].completed, step.id
         if step.budget is not None:
             assert status.due == planned.due, step.id
             assert status.verdict == "on_time", step.id
@@ -167,6 +173,10 @@ def test_walk_from_intake_to_result(workflows: WorkflowRegistry, cal: WorkingCal
     if code == FIRST_CERTIFICATE:
         assert state.steps["ward-verify"].agency == WARD
         assert {r.step_id for r in rows if r.to_agency == WARD} >= {"ward-verify", "listing"}
+    if code == BIRTH_GROUP:
+        assert state.steps["birth"].agency == WARD
+        assert state.steps["residence"].agency == POLICE
+        assert {r.to_agency for r in rows if r.step_id in {"residence-result", "card-result"}} == {"one-stop"}
 
 
 def test_citizen_payment_time_moves_the_appointment_not_the_verdict(

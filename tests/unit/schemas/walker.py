@@ -25,6 +25,7 @@ from schemas import (
 from .conftest import DOSSIER
 
 WARD = "ward-loc-tho"
+POLICE = "police-loc-tho"  # the police of the ward the walker plays
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Walk:
         self.state = start_dossier(event, self.workflow, self.cal)
 
     def agency_of(self, step: Step) -> str:
-        return step.agency or WARD
+        return step.agency or (POLICE if step.agency_kind == "police" else WARD)
 
     def hand_over(self, done: Step, agency: str, ref: str | None, at: datetime, previous: str | None) -> None:
         """Hand the dossier to every successor of ``done`` that starts on a handoff and is ready."""
