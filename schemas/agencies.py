@@ -137,6 +137,7 @@ class AgencyRegistry(Mapping[str, Agency]):
         for agency in agencies:
             if agency.successor is not None and agency.successor not in self._by_code:
                 raise SchemaError(f"agency {agency.code!r} names an unknown successor {agency.successor!r}")
+        for agency in agencies:
             chain, code = [agency.code], agency.successor
             while code is not None:  # a successor chain must end (a -> b -> a would route forever)
                 if code in chain:
