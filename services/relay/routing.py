@@ -422,7 +422,7 @@ def _handoff(work: _Work, event: HandoffRequested) -> Quarantine | None:
     if (gone := default_agencies().ceased(data.to_agency, event.time)) is not None:
         return Quarantine(  # a reorganisation (data: agencies.yaml) ended it: its successor does the work now
             "agency_ceased",
-            f"{data.to_agency} ceased on {gone.until:%Y-%m-%d}; hand over to {gone.successor}",
+            f"{data.to_agency} ceased after {gone.until:%Y-%m-%d}; hand over to {gone.successor}",
             f"{data.to_agency} đã chấm dứt hoạt động từ sau ngày {gone.until:%d/%m/%Y}; chuyển cho {gone.successor}.",
         )
     already = target.id in work.completed or any(
