@@ -10,7 +10,7 @@ dead agency holds up nobody else.
 The router sends a dossier's outbound records before it writes the dossier's ledger (so a crash between the
 two sends again rather than never). An agency told of a handoff reads the dossier and acts on it at once, so
 a record is delivered only once this worker's copy of the ledger shows its event (waiting at most
-``settle_s``; an old record redriven after its id left the ledger's memory goes after that wait).
+``settle_s``); a letter an operator redrove goes at once (its event was routed long before).
 
     delivery = Delivery(topics, producer, counters, connectors={"tax": connector, ...}, shown=ledgers.shows)
     worker.add(Processor("delivery", kafka, group=f"{app_id}.deliver", topics=..., handler=delivery))
@@ -28,7 +28,7 @@ from aiokafka.structs import ConsumerRecord
 from connectors import DeliveryResult, OutboundEvent, PushConnector
 from schemas.errors import EventDecodeError, EventValidationError
 from schemas.events import parse_event
-from services.relay.deadletter import DeadLetter, failure_site
+from services.relay.deadletter import REDRIVE_HEADER, DeadLetter, failure_site
 from services.relay.receipts import Receipt
 from services.relay.router import RelayCounters
 from services.relay.topics import RelayTopics
@@ -95,7 +95,8 @@ class Delivery:
             reason = f"undeliverable record: {exc}"[:500]
         else:
             outbound = OutboundEvent(event.id, agency, event.subject, event.type, value)
-            await self._settled(event.subject, event.id)
+            if not _redriven(record):  # a redriven letter was routed long ago: nothing to wait for
+                await self._settled(event.subject, event.id)
             try:
                 result = await connector.deliver(outbound)
             except Exception as exc:  # noqa: BLE001 - a connector bug dead-letters the record, never stops the rest
@@ -129,3 +130,8 @@ class Delivery:
         )
         dead = Receipt("dead-lettered", record.topic, record.partition, record.offset, receipt.event_id, agency)
         return [(self.topics.deadletter, key, letter.to_json()), (self.topics.receipts, key, dead.to_json())]
+
+
+def _redriven(record: ConsumerRecord[bytes, bytes]) -> bool:
+    """Put back by ``lienthong dlq redrive`` (it marks what it puts back)."""
+    return any(name == REDRIVE_HEADER for name, _ in record.headers or ())
