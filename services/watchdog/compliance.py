@@ -19,7 +19,7 @@ from services.watchdog.findings import Collector, Finding, name_vi, rule_key, wh
 from services.watchdog.rules import Audience, RuleSet
 from services.watchdog.state import Mark, WatchState
 
-__all__ = ["compliance"]
+__all__ = ["compliance", "suspension_limit"]
 
 
 def compliance(c: Collector, state: WatchState, workflow: Workflow, rules: RuleSet, cal: WorkingCalendar) -> None:
@@ -166,6 +166,16 @@ def _cancellation(c: Collector, state: WatchState, mark: Mark, cal: WorkingCalen
         )
 
 
+def suspension_limit(
+    mark: Mark, workflow: Workflow, rules: RuleSet, cal: WorkingCalendar
+) -> tuple[int, datetime | None]:
+    """How long the suspension ``mark`` may last: its ground's working days (the rules' default for a ground
+    the procedure does not list), and the end of its last day, counted from the day after it began."""
+    ground = workflow.suspension.ground(mark.kind or None)
+    days = ground.max_working_days if ground is not None else rules.compliance.max_suspension_working_days
+    return days, cal.due_in_days(mark.at, days, cutoff=False)
+
+
 def _suspensions(
     c: Collector, state: WatchState, workflow: Workflow, rules: RuleSet, cal: WorkingCalendar, finding: Any
 ) -> None:
@@ -192,8 +202,7 @@ def _suspensions(
                 number,
                 1,
             )
-        days = ground.max_working_days if ground is not None else rules.compliance.max_suspension_working_days
-        limit = cal.due_in_days(mark.at, days, cutoff=False)
+        days, limit = suspension_limit(mark, workflow, rules, cal)
         still = mark.until is None and not state.finished
         if limit is None or not (still or (mark.until is not None and mark.until > limit)):
             continue

@@ -38,6 +38,7 @@ from schemas.events import TZ
 from schemas.fields import nfc
 from schemas.workcalendar import WorkingCalendar
 from schemas.workflows import Workflow
+from services.watchdog.compliance import suspension_limit
 from services.watchdog.findings import hours_en, hours_vi
 from services.watchdog.forecast import Culprit, Forecast
 from services.watchdog.rules import RuleSet
@@ -183,7 +184,7 @@ def draft_suspension_notice(
         return None
     mark = state.suspensions[-1]
     ground = workflow.suspension.ground(mark.kind or None)
-    days = ground.max_working_days if ground is not None else rules.compliance.max_suspension_working_days
+    days, resume_by = suspension_limit(mark, workflow, rules, cal)
     return SuspensionNotice(
         id=suspension_notice_id(state.code, mark.at),
         dossier_code=state.code,
@@ -201,7 +202,7 @@ def draft_suspension_notice(
         reason=nfc(mark.note),
         legal_basis=mark.basis or (ground.legal_basis if ground is not None else None) or None,
         max_working_days=days,
-        resume_by=cal.due_in_days(mark.at, days, cutoff=False),
+        resume_by=resume_by,
         applicant_name=state.applicant,
         drafted_at=now,
     )
