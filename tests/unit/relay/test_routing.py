@@ -267,22 +267,29 @@ def test_a_dossier_keeps_the_workflow_version_in_force_when_it_was_received() ->
     assert new_tax.due == cal.add(sent_at, timedelta(hours=20))
 
 
-def test_a_handoff_to_an_agency_a_reorganisation_ended_is_refused_with_its_successor(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
-    """An organisation change is an edit of agencies.yaml: Lộc Thọ ward ends on 30 November 2026 and Vĩnh Hải
-    takes over; a handoff to Lộc Thọ dated 1 December is refused naming Vĩnh Hải, one dated 30 November goes."""
+def _reorganised(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, code: str, until: str, successor: str) -> None:
+    """The router reads the packaged agencies.yaml edited as an operator would: ``code`` ends on ``until`` and
+    ``successor`` takes over its work."""
     import yaml
 
     from schemas.agencies import AGENCIES_PATH, load_agencies
 
     raw = yaml.safe_load(AGENCIES_PATH.read_text(encoding="utf-8"))
     for agency in raw["agencies"]:
-        if agency["code"] == "ward-loc-tho":
-            agency.update(until="2026-11-30", successor="ward-vinh-hai")
+        if agency["code"] == code:
+            agency.update(until=until, successor=successor)
     path = tmp_path / "agencies.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setattr("services.relay.routing.default_agencies", lambda: load_agencies(path))
+    registry = load_agencies(path)
+    monkeypatch.setattr("services.relay.routing.default_agencies", lambda: registry)
+
+
+def test_a_handoff_to_an_agency_a_reorganisation_ended_is_refused_with_its_successor(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """An organisation change is an edit of agencies.yaml: Lộc Thọ ward ends on 30 November 2026 and Vĩnh Hải
+    takes over; a handoff to Lộc Thọ dated 1 December is refused naming Vĩnh Hải, one dated 30 November goes."""
+    _reorganised(monkeypatch, tmp_path, "ward-loc-tho", until="2026-11-30", successor="ward-vinh-hai")
 
     for start, ok in ((datetime(2026, 11, 30, 8, tzinfo=TZ), True), (datetime(2026, 12, 1, 8, tzinfo=TZ), False)):
         d = Dossier(f"000.00.20.H41-{start:%y%m%d}-0042", FIRST_CERTIFICATE, start=start - timedelta(hours=3))
@@ -327,19 +334,9 @@ def test_a_step_fixed_to_an_agency_that_ceased_goes_to_its_successor(
 ) -> None:
     """The urban management division ends on 30 November 2026 and the economic division takes over: a permit
     dossier received on 1 December is appraised by the successor although the workflow names the old unit."""
-    import yaml
-
-    from schemas.agencies import AGENCIES_PATH, load_agencies
     from simulators.factory import CONSTRUCTION_PERMIT
 
-    raw = yaml.safe_load(AGENCIES_PATH.read_text(encoding="utf-8"))
-    for agency in raw["agencies"]:
-        if agency["code"] == "city-dept-qldt":
-            agency.update(until="2026-11-30", successor="city-dept-kinh-te")
-    path = tmp_path / "agencies.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    registry = load_agencies(path)
-    monkeypatch.setattr("services.relay.routing.default_agencies", lambda: registry)
+    _reorganised(monkeypatch, tmp_path, "city-dept-qldt", until="2026-11-30", successor="city-dept-kinh-te")
 
     d = Dossier("000.00.20.H41-261201-0077", CONSTRUCTION_PERMIT, start=datetime(2026, 12, 1, 8, tzinfo=TZ))
     old = d.handoff("appraise", "city-dept-qldt", hid="A1")
