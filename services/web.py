@@ -97,6 +97,8 @@ class Web:
     def __init__(self, client_max_size: int = 1024 * 1024) -> None:
         self.client_max_size = client_max_size
         self._routes: list[tuple[str, str, Handler]] = []
+        # path prefix -> the HTML answered for an unknown address under it (pages for people, not JSON)
+        self.not_found_pages: dict[str, Callable[[], str]] = {}
 
     def page(self, path: str) -> Callable[[Any], Any]:
         def register(target: Any) -> Any:
@@ -127,10 +129,24 @@ class Web:
         return handle
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=self.client_max_size, middlewares=[_errors])
+        app = web.Application(client_max_size=self.client_max_size, middlewares=[self._not_found_page, _errors])
         for method, path, handler in self._routes:
             app.router.add_route(method, path, handler)
         return app
+
+    @web.middleware
+    async def _not_found_page(self, request: Request, handler: Handler) -> web.StreamResponse:
+        """An unknown address under a page prefix, asked for by a browser: a page, status 404."""
+        response = await handler(request)
+        if response.status != 404 or response.content_type != "application/json":
+            return response
+        if "text/html" not in request.headers.get("Accept", ""):
+            return response
+        for prefix, page in self.not_found_pages.items():
+            if request.path == prefix.rstrip("/") or request.path.startswith(prefix):
+                body = page()
+                return web.Response(text=body, status=404, content_type="text/html", charset="utf-8")
+        return response
 
 
 @web.middleware

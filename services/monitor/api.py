@@ -42,6 +42,14 @@ _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 _LIST_QUERY = ("agency", "procedure", "sort", "order", "lang")
 
 
+class BadQuery(Exception):
+    """A query parameter the caller must fix: answered 400 with the field named."""
+
+    def __init__(self, field: str, en: str, vi: str) -> None:
+        super().__init__(en)
+        self.field, self.en, self.vi = field, en, vi
+
+
 @dataclass(frozen=True)
 class CsvFile:
     name: str  # ASCII, without the date and extension
@@ -98,7 +106,13 @@ def install_api(app: Web, monitor: Monitor, auth: Auth, settings: Settings) -> N
                         return refuse(self, 401, "unauthenticated", "sign in or sign the request", "Cần đăng nhập.")
                     if office_only and not viewer.office:
                         return refuse(self, 403, "forbidden", "Office staff only", "Chỉ dành cho Văn phòng.")
-                    body = produce(viewer, monitor.scoped(viewer.scope), request, **match)
+                    try:
+                        body = produce(viewer, monitor.scoped(viewer.scope), request, **match)
+                    except BadQuery as bad:
+                        detail = [{"field": bad.field, "message_en": bad.en, "message_vi": bad.vi}]
+                        answer = problem(400, "invalid_query", bad.en, bad.vi, detail)
+                        bad_request: Response = self.json(answer.body, status=400, headers=dict(_NO_STORE))
+                        return bad_request
                     if body is None:
                         return refuse(
                             self, 404, "not_found", "nothing here for you", "Không có dữ liệu trong phạm vi của bạn."
@@ -159,9 +173,11 @@ def install_api(app: Web, monitor: Monitor, auth: Auth, settings: Settings) -> N
         q = query_of(request, *_LIST_QUERY)
         return view.overdue(agency=q.get("agency"), procedure=q.get("procedure"))
 
-    def month_of(request: Any) -> str | None:
+    def month_of(request: Any) -> str:
         month = str(request.query.get("month") or f"{monitor.now().astimezone(cal.tz):%Y-%m}")
-        return month if MONTH.fullmatch(month) else None
+        if not MONTH.fullmatch(month):
+            raise BadQuery("month", Texts("en")("bad_month"), Texts("vi")("bad_month"))
+        return month
 
     @endpoint("/v1/monitor/near-due")
     def near_due(viewer: Viewer, view: Scoped, request: Any) -> dict[str, Any]:
@@ -172,11 +188,9 @@ def install_api(app: Web, monitor: Monitor, auth: Auth, settings: Settings) -> N
         return {**meta(viewer, view), "items": overdue_rows(view, request)}
 
     @endpoint("/v1/monitor/evaluation")
-    def evaluation(viewer: Viewer, view: Scoped, request: Any) -> dict[str, Any] | None:
+    def evaluation(viewer: Viewer, view: Scoped, request: Any) -> dict[str, Any]:
         month = month_of(request)
-        return (
-            None if month is None else {**meta(viewer, view), "month": month, "agencies": view.evaluation(month, cal)}
-        )
+        return {**meta(viewer, view), "month": month, "agencies": view.evaluation(month, cal)}
 
     @endpoint("/v1/monitor/dossiers/{code}")
     def dossier(viewer: Viewer, view: Scoped, request: Any, code: str) -> dict[str, Any] | None:
@@ -212,22 +226,20 @@ def install_api(app: Web, monitor: Monitor, auth: Auth, settings: Settings) -> N
     @endpoint("/monitor/export/near-due.csv")
     def near_csv(viewer: Viewer, view: Scoped, request: Any) -> CsvFile:
         t = texts(request)
-        rows = [exports.near_due_cells(r, t) for r in near_rows(view, request)]
+        rows = [exports.near_due_cells(r, t, plain=True) for r in near_rows(view, request)]
         return CsvFile("ho-so-sap-den-han", exports.to_csv(exports.NEAR_DUE_HEADER, rows, t))
 
     @endpoint("/monitor/export/overdue.csv")
     def overdue_csv(viewer: Viewer, view: Scoped, request: Any) -> CsvFile:
         t = texts(request)
-        rows = [exports.overdue_cells(r, t) for r in overdue_rows(view, request)]
+        rows = [exports.overdue_cells(r, t, plain=True) for r in overdue_rows(view, request)]
         return CsvFile("ho-so-qua-han", exports.to_csv(exports.OVERDUE_HEADER, rows, t))
 
     @endpoint("/monitor/export/evaluation.csv")
-    def evaluation_csv(viewer: Viewer, view: Scoped, request: Any) -> CsvFile | None:
+    def evaluation_csv(viewer: Viewer, view: Scoped, request: Any) -> CsvFile:
         month = month_of(request)
-        if month is None:
-            return None
         t = texts(request)
-        rows = [exports.evaluation_cells(r, t) for r in view.evaluation(month, cal)]
+        rows = [exports.evaluation_cells(r, t, plain=True) for r in view.evaluation(month, cal)]
         return CsvFile(f"danh-gia-thang-{month}", exports.to_csv(exports.EVALUATION_HEADER, rows, t))
 
     token = settings.monitor_metrics_token.get_secret_value() if settings.monitor_metrics_token else None

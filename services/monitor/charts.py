@@ -1,23 +1,24 @@
 """Small charts as inline SVG, drawn on the server: no script, no font and no file from the internet.
 
-Pure: ``chart(labels, series, ...)`` returns an ``<svg>`` element. Bars and lines share one value axis
+Pure: ``chart(labels, series, ...)`` lays a chart out (a :class:`Chart`: grid, ticks, bars, points, lines,
+legend, in SVG user units); the template ``_chart.html`` draws it. Bars and lines share one value axis
 from zero; a missing value (None) leaves a gap. Only SVG presentation attributes are used (no ``style``),
 so the page's Content-Security-Policy can forbid inline styles.
 
 Usage::
 
-    svg = chart(["20/11", "21/11"], [Series("Trung vị", [3.5, None], "#1f6feb", "line")], title="...")
+    layout = chart(["20/11", "21/11"], [Series("Trung vị", [3.5, None], "#1f6feb", "line")], title="...")
+    svg = render_chart(layout)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from html import escape
+from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["Series", "chart", "intervals", "nice_max"]
+__all__ = ["Chart", "Series", "chart", "intervals", "nice_max", "render_chart"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,35 @@ def intervals(top: float) -> int:
     return 4 if round(mantissa, 6) == 2.0 else 5
 
 
+@dataclass(frozen=True)
+class Mark:
+    """A bar (x, y, width, height) or a point (x, y) with its colour and tooltip."""
+
+    x: float
+    y: float
+    color: str
+    tip: str
+    width: float = 0.0
+    height: float = 0.0
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    width: int
+    height: int
+    left: float
+    right: float  # x of the plot's right edge
+    top: float
+    bottom: float  # y of the value axis' zero
+    grid: list[tuple[float, str]] = field(default_factory=list)  # (y, tick label)
+    ticks: list[tuple[float, str]] = field(default_factory=list)  # (x, category label)
+    bars: list[Mark] = field(default_factory=list)
+    points: list[Mark] = field(default_factory=list)
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (SVG points, colour)
+    legend: list[tuple[float, str, str]] = field(default_factory=list)  # (x, colour, name)
+
+
 def chart(
     labels: Sequence[str],
     series: Sequence[Series],
@@ -54,7 +84,7 @@ def chart(
     width: int = 560,
     height: int = 230,
     integer: bool = False,
-) -> str:
+) -> Chart:
     """``integer``: the values are counts, so the value axis only shows whole numbers."""
     left, right, top, bottom = 44, 12, 28, 34
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -65,65 +95,46 @@ def chart(
     slot = plot_w / max(len(labels), 1)
 
     def x(i: int) -> float:
-        return left + slot * (i + 0.5)
+        return round(left + slot * (i + 0.5), 1)
 
     def y(v: float) -> float:
-        return top + plot_h * (1 - v / top_value)
+        return round(top + plot_h * (1 - v / top_value), 1)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>'
-    ]
+    out = Chart(title, width, height, left, width - right, top, top + plot_h)
     steps = intervals(top_value)
-    for k in range(steps + 1):  # grid and value axis
-        tick = top_value * k / steps
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#d0d7de"/>'
-            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="12" '
-            f'fill="#57606a">{escape(fmt(tick))}</text>'
-        )
+    out.grid.extend((y(top_value * k / steps), fmt(top_value * k / steps)) for k in range(steps + 1))
     every = max(1, math.ceil(len(labels) / 10))
     last = len(labels) - 1
-    for i, label in enumerate(labels):
-        if (i % every == 0 and last - i >= every) or i == last:
-            parts.append(
-                f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="12" '
-                f'fill="#57606a">{escape(label)}</text>'
-            )
+    out.ticks.extend(
+        (x(i), label) for i, label in enumerate(labels) if (i % every == 0 and last - i >= every) or i == last
+    )
     bars = [s for s in series if s.kind == "bar"]
     bar_w = slot * 0.7 / max(len(bars), 1)
     for b, s in enumerate(bars):
         for i, v in enumerate(s.values):
             if v is None or i >= len(labels):
                 continue
-            x0 = x(i) - slot * 0.35 + b * bar_w
-            parts.append(
-                f'<rect x="{x0:.1f}" y="{y(v):.1f}" width="{bar_w:.1f}" height="{top + plot_h - y(v):.1f}" '
-                f'fill="{s.color}" opacity="0.75"><title>{escape(f"{labels[i]} · {s.name}: {fmt(v)}")}</title></rect>'
-            )
+            x0 = round(x(i) - slot * 0.35 + b * bar_w, 1)
+            tip = f"{labels[i]} · {s.name}: {fmt(v)}"
+            out.bars.append(Mark(x0, y(v), s.color, tip, round(bar_w, 1), round(top + plot_h - y(v), 1)))
     for s in (s for s in series if s.kind == "line"):
         segment: list[str] = []
         for i, v in enumerate(list(s.values) + [None]):
             if v is not None and i < len(labels):
                 segment.append(f"{x(i):.1f},{y(v):.1f}")
-                parts.append(
-                    f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{s.color}">'
-                    f"<title>{escape(f'{labels[i]} · {s.name}: {fmt(v)}')}</title></circle>"
-                )
+                out.points.append(Mark(x(i), y(v), s.color, f"{labels[i]} · {s.name}: {fmt(v)}"))
                 continue
             if len(segment) > 1:
-                parts.append(
-                    f'<polyline points="{" ".join(segment)}" fill="none" stroke="{s.color}" stroke-width="2"/>'
-                )
+                out.lines.append((" ".join(segment), s.color))
             segment = []
-    legend_x = left
+    legend_x = float(left)
     for s in series:
-        parts.append(
-            f'<rect x="{legend_x}" y="8" width="10" height="10" fill="{s.color}"/>'
-            f'<text x="{legend_x + 14}" y="17" font-size="12" fill="#24292f">{escape(s.name)}</text>'
-        )
+        out.legend.append((legend_x, s.color, s.name))
         legend_x += 24 + 7 * len(s.name)
-    parts.append(
-        f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#8c959f" stroke-width="1"/></svg>'
-    )
-    return "".join(parts)
+    return out
+
+
+def render_chart(layout: Chart) -> str:
+    from services.monitor.html import render  # the templates import nothing from here
+
+    return render("_chart.html", chart=layout)

@@ -61,17 +61,27 @@ EVALUATION_HEADER = (
 )
 
 
+# columns holding working time: words on the pages (``1,5 ngày``), plain working days in the CSV files
+DURATIONS = ("remaining", "late_hours", "median")
+
+
 def header(keys: Sequence[str], t: Texts) -> list[str]:
-    return [t(k) for k in keys]
+    """The CSV header: durations say their unit (working days)."""
+    return [f"{t(k)} ({t('in_workdays')})" if k in DURATIONS else t(k) for k in keys]
+
+
+def _duration(hours: float | None, t: Texts, plain: bool) -> str:
+    return t.workdays(hours) if plain else t.span(hours)
 
 
 def cause_text(cause: Cause, procedure_code: str, t: Texts) -> str:
     step = t.step(procedure_code, cause.step_id)
     who = f"{t.agency(cause.agency)} ({cause.officer})" if cause.officer else t.agency(cause.agency)
-    return f"{step} — {who}: +{t.num(cause.late_hours)} {t('hours_unit')}"
+    return f"{step} — {who}: +{t.span(cause.late_hours)}"
 
 
-def near_due_cells(row: NearDueRow, t: Texts) -> list[str]:
+def near_due_cells(row: NearDueRow, t: Texts, plain: bool = False) -> list[str]:
+    """``plain``: for the CSV file (durations as numbers of working days)."""
     return [
         t("kind_" + row.kind),
         row.dossier_code,
@@ -80,21 +90,21 @@ def near_due_cells(row: NearDueRow, t: Texts) -> list[str]:
         t.agency(row.from_agency) if row.from_agency else "—",
         t.agency(row.agency),
         t.dt(row.due),
-        t.num(row.remaining_hours),
+        _duration(row.remaining_hours, t, plain),
     ]
 
 
-def overdue_cells(row: OverdueRow, t: Texts) -> list[str]:
+def overdue_cells(row: OverdueRow, t: Texts, plain: bool = False) -> list[str]:
     causes = [cause_text(c, row.procedure_code, t) for c in row.causes]
     if row.unattributed_hours > 0:
-        causes.append(f"{t('unattributed')}: +{t.num(row.unattributed_hours)} {t('hours_unit')}")
+        causes.append(f"{t('unattributed')}: +{t.span(row.unattributed_hours)}")
     return [
         row.dossier_code,
         t.procedure(row.procedure_code),
         t.dt(row.received_at),
         t.dt(row.due),
         t("status_open") if row.finished_at is None else t("status_finished"),
-        t.num(row.late_hours),
+        _duration(row.late_hours, t, plain),
         t.agency(row.responsible_agency) if row.responsible_agency else t("unattributed"),
         "; ".join(causes),
         "; ".join(f"{t.agency_short(r.agency)}: {r.text}" for r in row.reasons),
@@ -102,7 +112,7 @@ def overdue_cells(row: OverdueRow, t: Texts) -> list[str]:
     ]
 
 
-def evaluation_cells(row: AgencyEvaluation, t: Texts) -> list[str]:
+def evaluation_cells(row: AgencyEvaluation, t: Texts, plain: bool = False) -> list[str]:
     return [
         t.agency(row.agency),
         str(row.finished),
@@ -112,7 +122,7 @@ def evaluation_cells(row: AgencyEvaluation, t: Texts) -> list[str]:
         t.pct(row.early_rate),
         t.pct(row.on_time_rate),
         t.pct(row.late_rate),
-        t.num(row.median_h),
+        _duration(row.median_h, t, plain),
         str(row.overdue_open),
         str(row.apologies),
     ]

@@ -1,29 +1,31 @@
-"""HTML building blocks: the page layout (``templates/layout.html``), tables, tiles, the sign-in page.
+"""The dashboard's HTML: Jinja2 templates (``templates/``) with autoescape, one template per page.
 
-Everything a page shows passes through :func:`h` (HTML escaping) exactly once, here or in the page
-functions; templates are ``string.Template`` files filled with already-escaped fragments. Texts are
-normalised to Unicode NFC before they leave.
+A page function returns a :class:`Page` (its title, its template and what the template needs); the views
+render it whole inside ``layout.html`` with the :class:`Frame` (who is looking, in which language), or only
+its ``main`` block when the page script asks for fresh figures (``X-Partial: main``). Templates escape
+everything they print (autoescape, ``StrictUndefined``); texts leave as Unicode NFC.
 
 Usage::
 
-    html = layout(frame, title, content)
+    page = Page("Tổng quan", "overview.html", {"tiles": ..., ...})
+    html = page.render(frame)          # the whole document
+    main = page.main(t)                # the <main> content alone
 """
 
 from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
-from importlib import resources
-from string import Template
+from typing import Any
 from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from services.monitor.i18n import Texts
 
-__all__ = ["NAV", "Frame", "h", "layout", "login_page", "message", "page_url", "table", "template", "tile"]
+__all__ = ["NAV", "Frame", "Page", "environment", "page_url", "render"]
 
 NAV = (
     ("overview", "/monitor/", "nav_overview"),
@@ -34,19 +36,27 @@ NAV = (
 )
 
 
-def h(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
-
-
-@functools.cache
-def template(name: str) -> Template:
-    text = resources.files("services.monitor").joinpath("templates", name).read_text(encoding="utf-8")
-    return Template(text)
-
-
 def page_url(path: str, query: dict[str, str]) -> str:
     kept = {k: v for k, v in query.items() if v}
     return f"{path}?{urlencode(kept)}" if kept else path
+
+
+@functools.cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("services.monitor", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(page_url=page_url, NAV=NAV)
+    return env
+
+
+def render(name: str, **context: Any) -> str:
+    """A whole template, as NFC text."""
+    return unicodedata.normalize("NFC", environment().get_template(name).render(**context))
 
 
 @dataclass(frozen=True)
@@ -65,90 +75,19 @@ class Frame:
     version: str = ""
 
 
-def layout(frame: Frame, title: str, content: str) -> str:
-    t = frame.t
-    nav = "".join(
-        f'<a href="{h(url)}"{" aria-current=page" if key == frame.active else ""}>{h(t(label))}</a>'
-        for key, url, label in NAV
-        if frame.office or key != "technical"
-    )
-    other = "en" if t.lang == "vi" else "vi"
-    html = template("layout.html").substitute(
-        lang=t.lang,
-        title=h(title),
-        app=h(t("app")),
-        org=h(t("org")),
-        nav=nav,
-        user=h(frame.user),
-        agency=h(t.agency_short(frame.agency)),
-        agency_full=h(t.agency(frame.agency)),
-        lang_switch=h(page_url(frame.path, {**frame.query, "lang": other})),
-        other_lang=other,
-        language=h(t("language")),
-        sign_out=h(t("sign_out")),
-        content=content,
-        scope=h(t("scope_all") if frame.office else t("scope_agency")),
-        as_of_label=h(t("as_of")),
-        as_of=h(t.dt(frame.as_of)),
-        live_label=h(t("live")),
-        live_failed=h(t("live_failed")),
-        refresh=f"{frame.refresh_s:g}",
-        live_url="/v1/monitor/version",
-        version=h(frame.version),
-    )
-    return unicodedata.normalize("NFC", html)
+@dataclass(frozen=True)
+class Page:
+    """One page: its title, its template (which extends ``layout.html``) and the template's context."""
 
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
 
-def table(
-    head: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    *,
-    cls: str = "",
-    empty: str = "",
-    groups: Sequence[tuple[str, int]] = (),
-) -> str:
-    """``head`` and ``rows`` are HTML fragments (already escaped); ``groups``: (title, columns) above them."""
-    thead = "".join(f"<th scope=col>{cell}</th>" for cell in head)
-    if groups:
-        spans = "".join(f'<th scope=colgroup colspan="{n}" class="group">{h(title)}</th>' for title, n in groups)
-        thead = f"{spans}</tr><tr>{thead}"
-    if not rows:
-        body = f'<tr><td colspan="{len(head)}" class="empty">{h(empty)}</td></tr>'
-    else:
-        body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return (
-        f'<div class="table-wrap"><table class="{h(cls)}"><thead><tr>{thead}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div>"
-    )
+    def render(self, frame: Frame) -> str:
+        return render(self.template, frame=frame, t=frame.t, title=self.title, **self.context)
 
-
-def tile(label: str, value: str, *, tone: str = "", href: str | None = None, note: str = "") -> str:
-    inner = f'<span class="tile-value">{h(value)}</span><span class="tile-label">{h(label)}</span>'
-    if note:
-        inner += f'<span class="tile-note">{h(note)}</span>'
-    if href:
-        return f'<a class="tile {h(tone)}" href="{h(href)}">{inner}</a>'
-    return f'<div class="tile {h(tone)}">{inner}</div>'
-
-
-def message(text: str, tone: str = "info") -> str:
-    return f'<p class="message {h(tone)}" role="status">{h(text)}</p>'
-
-
-def login_page(t: Texts, error: str | None, next_path: str) -> str:
-    other = "en" if t.lang == "vi" else "vi"
-    html = template("login.html").substitute(
-        lang=t.lang,
-        title=h(t("login_title")),
-        app=h(t("app")),
-        org=h(t("org")),
-        error=message(error, "error") if error else "",
-        next=h(next_path),
-        username=h(t("username")),
-        password=h(t("password")),
-        login_button=h(t("login_button")),
-        lang_switch=h(page_url("/monitor/login", {"lang": other, "next": next_path})),
-        other_lang=other,
-        language=h(t("language")),
-    )
-    return unicodedata.normalize("NFC", html)
+    def main(self, t: Texts) -> str:
+        """Only the ``main`` block: what the page script swaps in when the figures change."""
+        template = environment().get_template(self.template)
+        context = template.new_context({"t": t, "title": self.title, **self.context})
+        return unicodedata.normalize("NFC", "".join(template.blocks["main"](context)))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from schemas.agencies import default_agencies
+from schemas.workcalendar import default_calendar
 from schemas.workflows import Workflow, default_workflows
 
 __all__ = ["LANGS", "TZ", "Lang", "Texts", "labels", "lang_of"]
@@ -84,6 +85,22 @@ class Texts:
     def pct(self, value: float | None) -> str:
         return "—" if value is None else f"{self.num(value, 1)}%"
 
+    def span(self, hours: float | None) -> str:
+        """Working time as offices count it: ``1,5 ngày`` from one working day up, ``3,5 giờ`` below it."""
+        if hours is None:
+            return "—"
+        day_h = default_calendar().day_length.total_seconds() / 3600
+        if abs(hours) < day_h:
+            return f"{self.num(hours)} {self('unit_hours')}"
+        days = round(hours / day_h, 1)
+        return f"{self.num(days)} {self('unit_day' if days == 1 else 'unit_days')}"
+
+    def workdays(self, hours: float | None) -> str:
+        """Working hours as a plain number of working days (two decimals) for exports."""
+        if hours is None:
+            return ""
+        return self.num(hours / (default_calendar().day_length.total_seconds() / 3600), 2)
+
     def dt(self, value: datetime | None) -> str:
         return "—" if value is None else f"{value.astimezone(TZ):%d/%m/%Y %H:%M}"
 
@@ -91,9 +108,11 @@ class Texts:
         return f"{datetime.fromtimestamp(unix, TZ):%H:%M:%S}"
 
     def day(self, iso: str) -> str:
-        """``2026-11-26`` -> ``26/11``; an ISO week ``2026-W48`` -> ``T48`` (tuần) / ``W48``."""
+        """``2026-11-26`` -> ``26/11``; an ISO week ``2026-W48`` -> the date of its Monday, ``23/11``."""
         if "-W" in iso:
-            return ("T" if self.lang == "vi" else "W") + iso.rsplit("W", 1)[1]
+            year, week = iso.split("-W")
+            monday = date.fromisocalendar(int(year), int(week), 1)
+            return f"{monday:%d/%m}"
         _, month, day = iso.split("-")
         return f"{day}/{month}"
 
@@ -148,6 +167,14 @@ class Texts:
                 return self("verdict_overdue")
             return self("verdict_paused") if paused else self("verdict_open")
         return self(verdict) if verdict else "—"
+
+    def value(self, key: str, value: str) -> str:
+        """A coded value in an event's details (an outcome, a recipient) in words; other values as they are."""
+        if key in ("outcome", "result", "recipient"):
+            found = labels().get("val_" + value)
+            if found is not None:
+                return found[self.lang]
+        return value
 
     def status(self, status: str) -> str:
         return f"{self('status_' + status)} ({status})" if self.lang == "vi" else self("status_" + status)

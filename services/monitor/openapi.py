@@ -156,6 +156,7 @@ def openapi_document() -> dict[str, Any]:
                 "security": security,
                 "responses": {
                     "200": {"description": "OK", "content": {"application/json": {"schema": body}}},
+                    "400": _PROBLEM,
                     "401": _PROBLEM,
                     "403": _PROBLEM,
                     "404": _PROBLEM,
@@ -170,6 +171,7 @@ def openapi_document() -> dict[str, Any]:
                 "security": security,
                 "responses": {
                     "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "400": _PROBLEM,
                     "401": _PROBLEM,
                 },
             }

@@ -4,20 +4,25 @@
     GET  /monitor/near-due                  the near-due list (?agency= &procedure= &sort= &order=)
     GET  /monitor/overdue                   late dossiers with causes and responsible agency
     GET  /monitor/evaluation?month=YYYY-MM  the monthly evaluation per agency
+    GET  /monitor/handoffs                  open handoffs (?overdue=1 &from= &to= &agency= &procedure=)
+    GET  /monitor/search?q=                 dossiers by (part of) their code; the Office also by applicant's name
     GET  /monitor/technical                 consumer lag, Burrow status, dead letters, deliveries (Office only)
     GET  /monitor/dossiers/{code}           the dossier's slip and timeline; ``/slip``: printable slip
     GET|POST /monitor/login   POST /monitor/logout   GET /monitor/static/{name}
 
 Every page needs a signed-in user; ``?lang=en`` switches to English. A request with ``X-Partial: main``
 gets only the page's ``<main>`` content: the page script fetches it when the figures change (live updates).
+Pages are Jinja2 templates (``templates/``); an unknown address under ``/monitor/`` gets a bilingual page.
 Views are thin: they check the viewer, ask the :class:`~services.monitor.service.Monitor`, render.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterator
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -25,19 +30,37 @@ from urllib.parse import quote
 from services.monitor import detail_pages, pages
 from services.monitor.auth import Auth, Viewer, safe_next
 from services.monitor.dossier import dossier_view
-from services.monitor.html import Frame, layout, login_page, message
+from services.monitor.html import Frame, Page, render
 from services.monitor.i18n import Texts
 from services.monitor.overview import overview_page
+from services.monitor.pages import Found
 from services.monitor.service import Monitor
 from services.monitor.web import html, query_of, redirect, texts_for, version_of
 from services.watchdog.state import workflow_of
 from services.web import Request, Response, View, Web
 
-__all__ = ["MONTH", "install_pages"]
+__all__ = ["MONTH", "fold", "install_pages", "not_found_page"]
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
-_FILTERS = ("agency", "procedure", "sort", "order", "lang", "month")
+_FILTERS = ("agency", "procedure", "sort", "order", "lang", "month", "kind", "overdue", "from", "to", "q")
+SEARCH_LIMIT = 50
+
+
+def fold(text: str) -> str:
+    """Text compared without case or accents (``Nguyễn`` ~ ``nguyen``; ``đ`` ~ ``d``)."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def not_found_page(public: bool = False) -> str:
+    """The bilingual page for an address that does not exist."""
+    vi, en = Texts("vi"), Texts("en")
+    return render("not_found.html", vi=vi, en=en, public=public)
+
+
+def _login(t: Texts, error: str | None, next_path: str) -> str:
+    return render("login.html", t=t, error=error, next=next_path)
 
 
 @functools.cache
@@ -46,11 +69,13 @@ def _asset(name: str) -> bytes:
 
 
 def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> None:
-    def page(active: str) -> Callable[[Callable[..., Any]], type[View]]:
-        """A signed-in GET page: ``render(viewer, texts, request, **match) -> (title, content)``."""
+    app.not_found_pages["/monitor/"] = not_found_page
 
-        def wrap(render: Callable[..., Any]) -> type[View]:
-            class Page(View):
+    def page(active: str) -> Callable[[Callable[..., Any]], type[View]]:
+        """A signed-in GET page: ``render(viewer, texts, request, **match) -> Page | None`` (None: 404)."""
+
+        def wrap(render_page: Callable[..., Any]) -> type[View]:
+            class PageView(View):
                 async def get(self, request: Any, **match: str) -> Response:
                     t = texts_for(request)
                     viewer = await auth.viewer(request)
@@ -58,13 +83,12 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
                         target = quote(request.path_qs, safe="/?=&")
                         return redirect(self, f"/monitor/login?next={target}")
                     if active == "technical" and not viewer.office:
-                        return html(self, request, _frame(viewer, t, request, active, "", t("forbidden")), 403)
-                    result = render(viewer, t, request, **match)
+                        return html(self, request, _refusal(viewer, t, request, active, t("forbidden")), 403)
+                    result: Page | None = render_page(viewer, t, request, **match)
                     if result is None:
-                        return html(self, request, _frame(viewer, t, request, active, "", t("not_found")), 404)
-                    title, content = result
+                        return html(self, request, _refusal(viewer, t, request, active, t("not_found")), 404)
                     if request.headers.get("X-Partial") == "main":
-                        return html(self, request, content)
+                        return html(self, request, result.main(t))
                     view = monitor.scoped(viewer.scope)
                     frame = Frame(
                         t,
@@ -78,14 +102,14 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
                         monitor.now(),
                         version_of(view),
                     )
-                    return html(self, request, layout(frame, title, content))
+                    return html(self, request, result.render(frame))
 
-            Page.__name__ = f"Monitor{render.__name__.title().replace('_', '')}"
-            return Page
+            PageView.__name__ = f"Monitor{render_page.__name__.title().replace('_', '')}"
+            return PageView
 
         return wrap
 
-    def _frame(viewer: Viewer, t: Texts, request: Any, active: str, title: str, text: str) -> str:
+    def _refusal(viewer: Viewer, t: Texts, request: Any, active: str, text: str) -> str:
         frame = Frame(
             t,
             viewer.name,
@@ -97,17 +121,17 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
             refresh_s,
             monitor.now(),
         )
-        return layout(frame, title or text, message(text, "error"))
+        return Page(text, "message.html", {"text": text}).render(frame)
 
-    def overview(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+    def overview(viewer: Viewer, t: Texts, request: Any) -> Page:
         view = monitor.scoped(viewer.scope)
         tech = monitor.technical
         groups = list(tech.groups.values()) if viewer.office else []
         history = list(tech.history) if viewer.office else []
         dead = monitor.dead_letters() if viewer.office else None
-        return t("nav_overview"), overview_page(view, monitor.calendar, t, groups, dead, history)
+        return overview_page(view, monitor.calendar, t, groups, dead, history)
 
-    def near_due(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+    def near_due(viewer: Viewer, t: Texts, request: Any) -> Page:
         q = query_of(request, *_FILTERS)
         view = monitor.scoped(viewer.scope)
         rows = view.near_due(
@@ -116,29 +140,76 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
             sort=q.get("sort", "due"),
             descending=q.get("order") == "desc",
         )
-        return t("nav_near_due"), pages.near_due_page(view, rows, t, q)
+        if q.get("kind") in ("handoff", "dossier"):
+            rows = [r for r in rows if r.kind == q["kind"]]
+        return pages.near_due_page(view, rows, t, q)
 
-    def overdue(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+    def overdue(viewer: Viewer, t: Texts, request: Any) -> Page:
         q = query_of(request, *_FILTERS)
         view = monitor.scoped(viewer.scope)
         rows = view.overdue(agency=q.get("agency"), procedure=q.get("procedure"))
-        return t("nav_overdue"), pages.overdue_page(view, rows, t, q)
+        return pages.overdue_page(view, rows, t, q)
 
-    def evaluation(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+    def handoffs(viewer: Viewer, t: Texts, request: Any) -> Page:
+        q = query_of(request, *_FILTERS)
+        view = monitor.scoped(viewer.scope)
+        rows = [
+            c
+            for c in view.cycles
+            if c.open
+            and (q.get("overdue") != "1" or c.overdue)
+            and (not q.get("from") or c.from_agency == q["from"])
+            and (not q.get("to") or c.to_agency == q["to"])
+            and (not q.get("agency") or c.concerns(q["agency"]))
+            and (not q.get("procedure") or c.procedure_code == q["procedure"])
+        ]
+        return pages.handoffs_page(view, rows, t, q)
+
+    def _names(scope_codes: set[str], wanted: str) -> Iterator[str]:
+        """Codes of the dossiers whose applicant's name contains ``wanted`` (folded), among ``scope_codes``."""
+        for key, raw in monitor.rows():
+            code = key.decode(errors="replace")
+            if code not in scope_codes:
+                continue
+            name = json.loads(raw).get("applicant")
+            if isinstance(name, str) and wanted in fold(name):
+                yield code
+
+    def search(viewer: Viewer, t: Texts, request: Any) -> Page:
+        q = " ".join(str(request.query.get("q", "")).split())[:80]
+        view = monitor.scoped(viewer.scope)
+        facts = {d.code: d for d in view.dossiers}
+        if not q and request.query.get("open") == "1":
+            listed = [Found(d, "open") for d in sorted(facts.values(), key=lambda d: d.received_at) if d.open]
+            return pages.search_page(listed, t, "", office=viewer.office, more=False, short=False, listing=True)
+        if len(q) < 3:
+            return pages.search_page([], t, q, office=viewer.office, more=False, short=True)
+        wanted = q.casefold()
+        found = [Found(d, "code") for code, d in sorted(facts.items()) if wanted in code.casefold()]
+        if viewer.office and len(found) <= SEARCH_LIMIT:
+            seen = {x.fact.code for x in found}
+            for code in _names(set(facts), fold(q)):
+                if code not in seen:
+                    found.append(Found(facts[code], "name"))
+                if len(found) > SEARCH_LIMIT:
+                    break
+        more = len(found) > SEARCH_LIMIT
+        return pages.search_page(found[:SEARCH_LIMIT], t, q, office=viewer.office, more=more, short=False)
+
+    def evaluation(viewer: Viewer, t: Texts, request: Any) -> Page:
         q = query_of(request, *_FILTERS)
         month = q.get("month", "")
         current = f"{monitor.now().astimezone(monitor.calendar.tz):%Y-%m}"
         month = month if MONTH.fullmatch(month) else current
         view = monitor.scoped(viewer.scope)
         rows = view.evaluation(month, monitor.calendar)
-        return t("nav_evaluation"), pages.evaluation_page(month, rows, t, q, current)
+        return pages.evaluation_page(month, rows, t, q, current)
 
-    def technical(viewer: Viewer, t: Texts, request: Any) -> tuple[str, str]:
+    def technical(viewer: Viewer, t: Texts, request: Any) -> Page:
         tech = monitor.technical
-        body = detail_pages.technical_page(
+        return detail_pages.technical_page(
             list(tech.groups.values()), dict(tech.topics), monitor.deliveries(), t, tech.last_error
         )
-        return t("nav_technical"), body
 
     def _dossier(viewer: Viewer, code: str) -> Any:
         state = monitor.dossier(code)
@@ -148,16 +219,18 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
         wf = workflow_of(state, monitor.ctx)
         return dossier_view(state, wf, monitor.now(), monitor.calendar, entries, viewer.scope)
 
-    def dossier(viewer: Viewer, t: Texts, request: Any, code: str) -> tuple[str, str] | None:
+    def dossier(viewer: Viewer, t: Texts, request: Any, code: str) -> Page | None:
         view = _dossier(viewer, code)
         if view is None:
             return None
-        return f"{t('dossier_title')} {code}", detail_pages.dossier_page(view, t, query_of(request, "lang"))
+        return detail_pages.dossier_page(view, t, query_of(request, "lang"))
 
     app.page("/monitor/")(page("overview")(overview))
     app.page("/monitor/near-due")(page("near-due")(near_due))
     app.page("/monitor/overdue")(page("overdue")(overdue))
     app.page("/monitor/evaluation")(page("evaluation")(evaluation))
+    app.page("/monitor/handoffs")(page("overview")(handoffs))
+    app.page("/monitor/search")(page("search")(search))
     app.page("/monitor/technical")(page("technical")(technical))
     app.page("/monitor/dossiers/{code}")(page("dossier")(dossier))
 
@@ -170,7 +243,7 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
                 return redirect(self, f"/monitor/login?next={quote(request.path)}")
             view = _dossier(viewer, code)
             if view is None:
-                return html(self, request, _frame(viewer, t, request, "dossier", "", t("not_found")), 404)
+                return html(self, request, _refusal(viewer, t, request, "dossier", t("not_found")), 404)
             return html(self, request, detail_pages.slip_print(view, t, monitor.now(), query_of(request, "lang")))
 
     @app.page("/monitor")
@@ -182,7 +255,7 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
     class Login(View):
         async def get(self, request: Request) -> Response:
             t = texts_for(request)
-            return html(self, request, login_page(t, None, safe_next(request.query.get("next"))))
+            return html(self, request, _login(t, None, safe_next(request.query.get("next"))))
 
         async def post(self, request: Any) -> Response:
             t = texts_for(request)
@@ -190,11 +263,11 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
             form = await request.post()
             target = safe_next(str(form.get("next", "")))
             if origin is not None and origin.split("://", 1)[-1] != request.host:
-                return html(self, request, login_page(t, t("forbidden"), target), 403)
+                return html(self, request, _login(t, t("forbidden"), target), 403)
             user, throttled = auth.sign_in(str(form.get("username", "")).strip(), str(form.get("password", "")))
             if user is None:
                 text = t("login_throttled") if throttled else t("login_failed")
-                return html(self, request, login_page(t, text, target), 429 if throttled else 401)
+                return html(self, request, _login(t, text, target), 429 if throttled else 401)
             response = redirect(self, target)
             auth.cookie(response, user)
             return response

@@ -49,7 +49,10 @@ async def test_csv_exports_carry_a_bom_vietnamese_headers_and_the_listed_rows(st
         (row,) = late[1:]
         assert row[1] == code(6)
         assert row[7] == "Chi nhánh Văn phòng Đăng ký đất đai Nha Trang"  # responsible
-        assert "giờ" in row[8]
+        assert late[0][6] == "Trễ hạn (ngày làm việc)"  # a plain number of working days, for Excel
+        assert float(row[6].replace(",", ".")) > 0
+        assert "ngày" in row[8]
+        assert "giờ LV" not in row[8]
         assert "hệ thống phần mềm gặp sự cố" in row[9]
         assert row[10] == "Có"
 
@@ -59,6 +62,11 @@ async def test_csv_exports_carry_a_bom_vietnamese_headers_and_the_listed_rows(st
         assert month[0][2:5] == ["Đã xong", "Trước hạn", "Đúng hạn"]
         english = rows_of((await c.get("/monitor/export/evaluation.csv?month=2026-11&lang=en")).content)
         assert english[0][:3] == ["No.", "Agency", "Finished"]
+
+        bad = await c.get("/monitor/export/evaluation.csv?month=2026-13")
+        assert bad.status_code == 400
+        assert bad.json()["errors"][0]["field"] == "month"
+        assert "Tháng không hợp lệ" in bad.json()["message_vi"]
 
 
 async def test_the_slip_is_printable_with_its_officers(stack: MonitorStack) -> None:

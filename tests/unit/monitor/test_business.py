@@ -205,4 +205,5 @@ def test_suspended_time_is_shown_not_hidden() -> None:
     state = w.engine.load(zlib.crc32(b"HS-S") % 6, "HS-S")
     assert state is not None
     page = dossier_page(dossier_view(state, workflow_of(state, w.ctx), NOW, w.ctx.calendar, [], None), VI, {})
-    assert "<dt>Thời gian tạm dừng (giờ làm việc)</dt><dd>37 (đang tạm dừng)</dd>" in page
+    # 37 working hours of 8-hour working days
+    assert "<dt>Thời gian tạm dừng</dt><dd>4,6 ngày (đang tạm dừng)</dd>" in page.main(VI)

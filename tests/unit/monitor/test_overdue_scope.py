@@ -74,6 +74,6 @@ def test_the_offices_agency_filter_narrows_causes_but_keeps_the_whole_story() ->
 def test_each_cause_names_the_unit_and_the_officer_who_held_it() -> None:
     held = cause("land-registry", "land-check", 16.0).model_copy(update={"officer": "Trần Văn Bình"})
     text = cause_text(held, "1.004227.000.00.00.H42", Texts("vi"))
-    assert "Chi nhánh Văn phòng Đăng ký đất đai Nha Trang (Trần Văn Bình): +16" in text
+    assert "Chi nhánh Văn phòng Đăng ký đất đai Nha Trang (Trần Văn Bình): +2 ngày" in text  # 16 working hours
     nobody = cause_text(cause("tax", "tax-assess", 8.0), "1.004227.000.00.00.H42", Texts("en"))
     assert "(" not in nobody.split("—")[1]  # never accepted: the unit alone

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 import pytest
 
 from services.monitor import detail_pages, overview, pages
-from services.monitor.charts import Series, chart
+from services.monitor.charts import Series, chart, render_chart
 from services.monitor.dossier import dossier_view
 from services.monitor.exports import NEAR_DUE_HEADER, near_due_cells, to_csv
-from services.monitor.html import Frame, layout, login_page
+from services.monitor.html import Frame, render
 from services.monitor.i18n import Texts, labels
 from services.monitor.metrics import Exposition, exposition
 from services.monitor.openapi import PATHS, openapi_document
@@ -53,33 +53,38 @@ def frame(t: Texts, office: bool = True) -> Frame:
 def test_pages_render_in_nfc_without_the_citizens_data(world: World, t: Texts) -> None:
     view = world.monitor.scoped(None)
     cal = world.ctx.calendar
-    bodies = [
+    listed = [
         overview.overview_page(view, cal, t, [], None, []),
         pages.near_due_page(view, view.near_due(), t, {}),
         pages.overdue_page(view, view.overdue(), t, {}),
         pages.evaluation_page("2026-11", view.evaluation("2026-11", cal), t, {}, "2026-11"),
+        pages.handoffs_page(view, [c for c in view.cycles if c.open], t, {}),
     ]
     state = world.monitor.dossier("HS-A")
     assert state is not None
     found = dossier_view(state, workflow_of(state, world.ctx), NOW, cal, world.monitor.timeline_of("HS-A"), None)
     assert found is not None
-    bodies += [detail_pages.dossier_page(found, t, {}), detail_pages.slip_print(found, t, NOW, {})]
-    for body in bodies:
-        html = layout(frame(t), "x", body)
+    listed.append(detail_pages.dossier_page(found, t, {}))
+    bodies = [page.render(frame(t)) for page in listed] + [detail_pages.slip_print(found, t, NOW, {})]
+    for page in listed:  # the live update swaps in the main block alone: the same content
+        assert " ".join(page.main(t).split()) in " ".join(page.render(frame(t)).split())
+    for html in bodies:
         assert unicodedata.is_normalized("NFC", html)
         assert "Nguyễn Thị Hồng" not in html
         assert "056190654321" not in html  # applicant, taxpayer ID
         assert "<script>" not in html
         assert " style=" not in html
         assert " onclick" not in html
-    assert "Trần Văn Bình" in bodies[4]  # the officer who received the handoff
+    assert "Trần Văn Bình" in bodies[5]  # the officer who received the handoff
     if t.lang == "vi":
         assert "Ma trận độ trễ liên thông giữa các cơ quan" in bodies[0]
-        assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in bodies[5]
+        assert "PHIẾU KIỂM SOÁT QUÁ TRÌNH GIẢI QUYẾT HỒ SƠ" in bodies[6]
+        assert "giờ LV" not in " ".join(bodies)
+        assert "Thư chết" not in " ".join(bodies)
 
 
 def test_text_is_escaped() -> None:
-    html = login_page(VI, "<b>lỗi</b>", '/monitor/"><script>')
+    html = render("login.html", t=VI, error="<b>lỗi</b>", next='/monitor/"><script>')
     assert "<b>lỗi</b>" not in html
     assert "&lt;b&gt;lỗi&lt;/b&gt;" in html
     assert '"><script>' not in html
@@ -94,11 +99,13 @@ def test_the_timeline_keeps_no_personal_data(world: World) -> None:
 
 
 def test_charts_are_well_formed_svg_without_styles() -> None:
-    svg = chart(
-        ["20/11", "21/11", "22/11"],
-        [Series("Đã xong", [1, None, 3], "#888", "bar"), Series("Trung vị <giờ>", [2.5, None, 4], "#00f")],
-        title="Xu hướng & trễ",
-        fmt=VI.num,
+    svg = render_chart(
+        chart(
+            ["20/11", "21/11", "22/11"],
+            [Series("Đã xong", [1, None, 3], "#888", "bar"), Series("Trung vị <giờ>", [2.5, None, 4], "#00f")],
+            title="Xu hướng & trễ",
+            fmt=VI.num,
+        )
     )
     root = ET.fromstring(svg)
     assert root.tag.endswith("svg")
