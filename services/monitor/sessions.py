@@ -1,9 +1,11 @@
 """Signed session cookies and sign-in throttling for the dashboard.
 
-A session is a cookie ``lt_session`` = ``base64url(JSON {u: name, v: user version, e: expiry})`` + ``.`` +
-``base64url(HMAC-SHA256(key, payload))``, sent ``HttpOnly; SameSite=Strict; Path=/`` (and ``Secure`` when
-configured). Nothing is stored server-side; a session ends at its expiry, on sign-out (the cookie is
-cleared), or as soon as the user is disabled or changes password (the version no longer matches).
+A session is a cookie ``lt_session`` holding ``{u: name, v: user version}`` signed with its issue time by
+itsdangerous (:class:`~itsdangerous.URLSafeTimedSerializer`: HMAC-SHA256 with an HMAC-derived key, its own
+salt), sent ``HttpOnly; SameSite=Strict; Path=/`` (and ``Secure`` when configured). Nothing is stored
+server-side; a session ends ``lifetime`` after it was issued, on sign-out (the cookie is cleared), or as soon
+as the user is disabled or changes password (the version no longer matches). A cookie altered in any byte,
+signed with another key or for another purpose reads as no session.
 
 The key comes from ``LIENTHONG_MONITOR_SESSION_SECRET`` or, unset, from ``<data dir>/monitor-session.key``
 (32 random bytes, created with mode 0600 on first start; keep it to keep sessions across restarts).
@@ -17,15 +19,15 @@ Usage::
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import os
 import secrets
 from collections import defaultdict, deque
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 
 from services.monitor.users import User
 from services.settings import Settings
@@ -34,15 +36,19 @@ __all__ = ["COOKIE", "LANG_COOKIE", "SessionSigner", "Throttle", "load_key"]
 
 COOKIE = "lt_session"
 LANG_COOKIE = "lt_lang"
-_CONTEXT = b"lienthong-monitor-session-v1."
+# v2: the itsdangerous format; a cookie of the hand-made v1 format reads as no session (sign in once more)
+_SALT = "lienthong-monitor-session-v2"
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+class _SignerAt(TimestampSigner):
+    """A :class:`TimestampSigner` whose clock is the caller's ``now``, as the rest of the monitor passes time in."""
 
+    def __init__(self, *args: Any, now: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._now = now
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    def get_timestamp(self) -> int:
+        return int(self._now)
 
 
 def load_key(settings: Settings) -> bytes:
@@ -70,6 +76,8 @@ def _key_file(path: Path) -> bytes:
 
 
 class SessionSigner:
+    """Issues and reads session cookies: ``signer.read(signer.issue(user, now), now) == (user.name, user.version)``."""
+
     def __init__(self, key: bytes, lifetime: timedelta) -> None:
         if len(key) < 32:
             raise ValueError("the session key needs at least 32 bytes")
@@ -79,27 +87,29 @@ class SessionSigner:
     def __repr__(self) -> str:
         return f"SessionSigner(lifetime={self.lifetime})"
 
-    def _mac(self, payload: str) -> str:
-        return _b64(hmac.new(self._key, _CONTEXT + payload.encode(), hashlib.sha256).digest())
+    def _serializer(self, now: float) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(
+            self._key,
+            salt=_SALT,
+            signer=_SignerAt,
+            signer_kwargs={"now": now, "key_derivation": "hmac", "digest_method": hashlib.sha256},
+        )
 
     def issue(self, user: User, now: float) -> str:
-        body = {"u": user.name, "v": user.version, "e": int(now + self.lifetime.total_seconds())}
-        payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-        return f"{payload}.{self._mac(payload)}"
+        return self._serializer(now).dumps({"u": user.name, "v": user.version})
 
     def read(self, value: str | None, now: float) -> tuple[str, int] | None:
         """(user name, user version) of a valid, unexpired cookie; None otherwise."""
-        if not value or value.count(".") != 1:
-            return None
-        payload, mac = value.split(".")
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        if not value:
             return None
         try:
-            body = json.loads(_unb64(payload))
-            name, version, expiry = str(body["u"]), int(body["v"]), int(body["e"])
-        except (ValueError, KeyError, TypeError):
+            body, issued = self._serializer(now).loads(value, return_timestamp=True)
+            name, version = str(body["u"]), int(body["v"])
+        except (BadData, ValueError, KeyError, TypeError):
             return None
-        return (name, version) if now < expiry else None
+        # The age is checked here rather than by loads(max_age=...), which also refuses a cookie issued "in the
+        # future": another worker whose clock runs a second ahead would sign its users out at once.
+        return (name, version) if now < issued.timestamp() + self.lifetime.total_seconds() else None
 
 
 class Throttle:

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.monitor import detail_pages, overview, pages
 from services.monitor.charts import Series, chart, render_chart
@@ -17,8 +18,9 @@ from services.monitor.dossier import dossier_view
 from services.monitor.exports import NEAR_DUE_HEADER, near_due_cells, to_csv
 from services.monitor.html import Frame, render
 from services.monitor.i18n import Texts, labels
-from services.monitor.metrics import Exposition, exposition
+from services.monitor.metrics import exposition
 from services.monitor.openapi import PATHS, openapi_document
+from services.monitor.technical import delivery_stats
 from services.monitor.timeline import load
 from services.stream.kafka import partition_of
 from services.watchdog.state import workflow_of
@@ -129,19 +131,35 @@ def test_csv_has_a_bom_and_plain_numbers_for_excel(world: World) -> None:
 
 
 def test_metrics_follow_the_exposition_format(world: World) -> None:
-    out = Exposition()
-    out.add("x_total", "counter", "A test.", [({"agency": 'a"b\\c\nd'}, 3), ({}, 1.5), ({"n": "x"}, None)])
-    assert (
-        out.text()
-        == '# HELP x_total A test.\n# TYPE x_total counter\nx_total{agency="a\\"b\\\\c\\nd"} 3\nx_total 1.5\n'
-    )
     text = exposition(
         world.monitor.scoped(None), [], {}, world.monitor.deliveries(), world.counters, world.ctx.calendar
     )
     sample = re.compile(r'^[a-z_]+(\{([a-z_]+="[^"]*",?)*\})? -?[0-9.e+]+$')
     for line in text.splitlines():
         assert line.startswith("# ") or sample.match(line), line
-    assert 'lienthong_handoffs_overdue{from="one-stop",to="land-registry"} 1' in text
+    assert 'lienthong_handoffs_overdue{from="one-stop",to="land-registry"} 1.0' in text  # prometheus_client's floats
+
+
+def test_metrics_parse_as_prometheus_text_and_no_gauge_carries_the_summary_quantile_label(world: World) -> None:
+    deliveries = delivery_stats({"tax": 3}, {"tax": 1}, {"tax": 6})
+    text = exposition(world.monitor.scoped(None), [], {}, deliveries, world.counters, world.ctx.calendar)
+    families = {f.name: f for f in text_string_to_metric_families(text)}
+    gauges = [f for f in families.values() if f.type == "gauge"]
+    assert gauges
+    assert all("quantile" not in s.labels for f in gauges for s in f.samples)
+    turnaround = families["lienthong_handoff_turnaround_working_hours"]
+    assert {s.labels["q"] for s in turnaround.samples} == {"0.5", "0.9"}
+    # counters keep their exported names: the parser strips _total from the family, never from a sample
+    delivered = families["lienthong_deliveries"]
+    assert delivered.type == "counter"
+    assert {(s.name, s.labels["result"], s.value) for s in delivered.samples} == {
+        ("lienthong_deliveries_total", "delivered", 3),
+        ("lienthong_deliveries_total", "dead_lettered", 1),
+    }
+    assert "# TYPE lienthong_delivery_retries_total counter" in text
+    assert 'lienthong_delivery_retries_total{agency="tax"} 2.0' in text
+    assert {s.name for s in families["lienthong_relay_events"].samples} == {"lienthong_relay_events_total"}
+    assert "lienthong_monitor_as_of_seconds" in families
 
 
 def test_the_openapi_document_names_every_endpoint_and_resolves_its_refs() -> None:
