@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from services.clierror import CliError, HelpFormatter
+from services.cliformat import Column, Table, both, reading, when
 from services.settings import REPO_ROOT, Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from services.ops.kafka_local import LocalCluster
+    from services.relay.deadletter import Letter
 
 __all__ = ["main"]
 
@@ -89,9 +91,18 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     except CatalogError as exc:
         raise CliError(str(exc)) from None
     if args.action == "list":
+        table = Table(
+            [
+                Column("Topic", nowrap=True),
+                Column("Phân vùng", "Partitions", right=True),
+                Column("Bản sao", "Replicas", right=True),
+                Column("Dọn dẹp", "Cleanup", nowrap=True),
+                Column("Mục đích", "Purpose"),
+            ]
+        )
         for t in catalog.topics:
-            policy = t.configs["cleanup.policy"]
-            print(f"{t.name:40} p={t.partitions:<3} rf={t.replication_factor} {policy:8} {t.purpose[:60]}")
+            table.add(t.name, t.partitions, t.replication_factor, t.configs["cleanup.policy"], t.purpose)
+        table.print()
         return 0
     admin = _admin(settings)
     try:
@@ -153,10 +164,44 @@ def cmd_agency(settings: Settings, args: argparse.Namespace) -> int:
             raise CliError(f"no key {args.target!r}") from None
         print(f"revoked {cred.key_id} of {cred.agency}")
     else:
-        for cred in store.all():
-            state = f"revoked {cred.revoked}" if cred.revoked else "active"
-            print(f"{cred.key_id}  {cred.agency:20} created {cred.created}  {state}")
+        creds = store.all()
+        if not creds:
+            print(f"chưa có khóa / no keys in {store.path}")
+            return 0
+        table = Table(
+            [
+                Column("Khóa", "Key id", nowrap=True),
+                Column("Cơ quan", "Agency", nowrap=True),
+                Column("Tạo lúc", "Created", nowrap=True),
+                Column("Trạng thái", "State"),
+            ]
+        )
+        for cred in creds:
+            state = f"thu hồi / revoked {when(cred.revoked)}" if cred.revoked else "hiệu lực / active"
+            table.add(cred.key_id, cred.agency, when(cred.created), state)
+        table.print()
     return 0
+
+
+def letters_table(letters: Sequence[Letter], marks: dict[tuple[str, int, int], str]) -> Table:
+    """Dead letters (or quarantined events) with their state: waiting, or redriven when."""
+    table = Table(
+        [
+            Column("Vị trí", "Ref", nowrap=True),
+            Column("Lúc lỗi", "Failed at", nowrap=True),
+            Column("Trạng thái", "State", nowrap=True),
+            Column("Cơ quan", "Agency", nowrap=True),
+            Column("Sự kiện", "Event", nowrap=True),
+            Column("Lý do", "Reason"),
+        ]
+    )
+    for letter in letters:
+        r = letter.record
+        again = marks.get((letter.topic, letter.partition, letter.offset))
+        state = f"đã gửi lại / redriven\n{when(again)}" if again else "chờ / waiting"
+        what = "\n".join(x for x in (r.event_type or "?", r.event_id) if x)
+        table.add(letter.ref, when(r.failed_at), state, r.agency or "-", what, both(r.reason_vi, r.reason_en))
+    return table
 
 
 def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
@@ -166,19 +211,17 @@ def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
     topic = prefixed(QUARANTINE if args.quarantine else DEADLETTER, settings.topic_prefix)
     receipts = prefixed(RECEIPTS, settings.topic_prefix)
     try:
-        letters = read_letters(settings.bootstrap_servers, topic)
-        marks = redriven(settings.bootstrap_servers, receipts)
+        with reading(topic) as advance:
+            letters = read_letters(settings.bootstrap_servers, topic, advance=advance)
+        with reading(receipts) as advance:
+            marks = redriven(settings.bootstrap_servers, receipts, advance=advance)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
         raise CliError(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
     if args.action == "list":
-        if not letters:
-            print(f"{topic} is empty")
-        for letter in letters:
-            r = letter.record
-            what = f"{r.event_type or '?'} {r.event_id or ''}".strip()
-            again = marks.get((letter.topic, letter.partition, letter.offset))
-            state = f"redriven {again[:19]}" if again else "waiting"
-            print(f"{letter.ref:10} {r.failed_at[:19]}Z  {state:28} {r.agency or '-':16} {what}  {r.reason_en[:80]}")
+        if letters:
+            letters_table(letters, marks).print()
+        else:
+            print(f"{topic}: trống / empty")
         return 0
     if args.action == "redrive" and args.all and not args.again:
         chosen = [x for x in letters if (x.topic, x.partition, x.offset) not in marks]
@@ -224,20 +267,24 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        print("Kiểm toán / audit")
-        print(f"  sự kiện / events               {report.events}  (chờ xử lý / pending {report.events_pending})")
-        print(f"  sự kiện mất / events lost      {len(report.events_lost)}")
-        print(f"  xử lý lặp / routed again       {report.events_repeated}")
-        print(f"  bản ghi gửi đi / outbound      {report.outbound}  (chờ gửi / pending {report.outbound_pending})")
-        print(f"  gửi đi mất / outbound lost     {len(report.outbound_lost)}")
-        print(f"  gửi lặp / redelivered          {report.redelivered}")
-        print(f"  hồ sơ kiểm cảnh báo / dossiers checked for alerts  {report.alerts_checked}")
-        print(f"  cảnh báo đến hạn chưa phát / alerts due, not raised  {len(report.alerts_missing)}")
-        print(f"  cảnh báo chưa gửi / alerts raised, not sent          {len(report.alerts_unsent)}")
+        table = Table(
+            [Column("Mục", "Item"), Column("Số", "Count", right=True), Column("Chờ", "Pending", right=True)],
+            title="Kiểm toán / Audit",
+        )
+        table.add("sự kiện / events", report.events, report.events_pending)
+        table.add("sự kiện mất / events lost", len(report.events_lost), "")
+        table.add("xử lý lặp / routed again", report.events_repeated, "")
+        table.add("bản ghi gửi đi / outbound", report.outbound, report.outbound_pending)
+        table.add("gửi đi mất / outbound lost", len(report.outbound_lost), "")
+        table.add("gửi lặp / redelivered", report.redelivered, "")
+        table.add("hồ sơ kiểm cảnh báo / dossiers checked for alerts", report.alerts_checked, "")
+        table.add("cảnh báo đến hạn chưa phát / alerts due, not raised", len(report.alerts_missing), "")
+        table.add("cảnh báo chưa gửi / alerts raised, not sent", len(report.alerts_unsent), "")
+        table.print()
         for missing in [*report.events_lost, *report.outbound_lost][:20]:
             print(f"  ! {missing.ref} {missing.event_id or ''}")
         for alert in [*report.alerts_missing, *report.alerts_unsent][:20]:
-            print(f"  ! alert {alert.dossier} {alert.key or alert.alert_id} (due {alert.due_at or '?'})")
+            print(f"  ! alert {alert.dossier} {alert.key or alert.alert_id} (hạn / due {when(alert.due_at)})")
     if report.ok:
         if not args.json:
             print("lienthong: nothing lost / không mất gì")

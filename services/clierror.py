@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from collections.abc import Iterator
 
-__all__ = ["CliError", "HelpFormatter", "agency_code", "procedure_code"]
+__all__ = ["CliError", "HelpFormatter", "agency_code", "either_side", "procedure_code"]
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -49,3 +50,16 @@ def procedure_code(value: str) -> str:
     if value not in known:
         raise argparse.ArgumentTypeError(f"không có thủ tục / unknown procedure {value!r}; one of: {', '.join(known)}")
     return value
+
+
+def either_side(command: argparse.ArgumentParser, sub: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """Yields ``command`` and then ``sub`` (its sub-command) to receive the same options, so that both
+    ``lienthong report --month 2026-11 late`` and ``lienthong report late --month 2026-11`` parse.
+
+    argparse copies everything the sub-command's parser sets over what the command's parser parsed, its
+    defaults included; so the command keeps the defaults and the sub-command sets only what it was given."""
+    yield command
+    before = len(sub._actions)
+    yield sub
+    for action in sub._actions[before:]:
+        action.default = argparse.SUPPRESS

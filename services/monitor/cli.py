@@ -1,7 +1,7 @@
 """`lienthong` subcommands of the monitor (registered by services.cli).
 
     lienthong lag [--agency A] [--procedure P] [--json]         the agency-pair table (business lag)
-    lienthong lag --technical [--samples 3 --interval 2]       consumer-group lag per topic and partition
+    lienthong lag --technical [--window 30s --samples 6]      consumer-group lag per partition, Burrow's status
     lienthong user add NAME --agency office [--password-stdin]
     lienthong user passwd NAME [--password-stdin]   lienthong user disable|enable|remove NAME   lienthong user list
 
@@ -18,11 +18,11 @@ import getpass
 import json
 import os
 import sys
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from services.clierror import agency_code, procedure_code
+from services.cliformat import Column, Table, when
 from services.settings import Settings
 
 __all__ = ["register"]
@@ -91,64 +91,81 @@ def cmd_lag(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(jsonable({"as_of": now, "pairs": pairs}), ensure_ascii=False, indent=2))
         return 0
-    print(f"Độ trễ liên thông theo cặp cơ quan / Agency-pair liaison lag — {now:%d/%m/%Y %H:%M}")
-    head = (
-        "chuyển → nhận / from → to",
-        "mở",
-        "quá hạn",
-        "xong",
-        "trung vị h",
-        "p90 h",
-        "sớm/đúng/trễ",
-        "bổ sung",
-        "trả",
+    print(f"Độ trễ liên thông theo cặp cơ quan / Agency-pair liaison lag — {when(now)}")
+    if not pairs:
+        print("(không có phiếu chuyển / no handoffs)")
+        return 0
+    pairs_table(pairs).print()
+    return 0
+
+
+def pairs_table(pairs: Sequence[Any]) -> Table:
+    """The agency-pair matrix of the dashboard as rows: open, overdue, finished, turnaround, verdicts."""
+    table = Table(
+        [
+            Column("Chuyển → nhận", "From → to"),
+            Column("Mở", "Open", right=True),
+            Column("Quá hạn", "Overdue", right=True),
+            Column("Xong", "Done", right=True),
+            Column("Trung vị (giờ)", "Median (h)", right=True),
+            Column("p90 (giờ)", "p90 (h)", right=True),
+            Column("Sớm/đúng/trễ", "Early/on time/late", right=True),
+            Column("Bổ sung", "Supplements", right=True),
+            Column("Trả lại", "Returned", right=True),
+        ]
     )
-    print(_row(head))
     for p in pairs:
         f = p.figures
         median = "-" if f.median_h is None else f"{f.median_h:.1f}"
         p90 = "-" if f.p90_h is None else f"{f.p90_h:.1f}"
         cells = (f"{p.from_agency} → {p.to_agency}", f.open, f.overdue, f.finished, median, p90)
-        print(_row((*cells, f"{f.early}/{f.on_time}/{f.late}", f.supplements, f.bounces)))
-    if not pairs:
-        print("(không có phiếu chuyển / no handoffs)")
-    return 0
+        table.add(*cells, f"{f.early}/{f.on_time}/{f.late}", f.supplements, f.bounces)
+    return table
 
 
-_WIDTHS = (-30, 4, 7, 5, 10, 7, -12, 7, 4)  # negative: left-aligned
-
-
-def _row(cells: tuple[object, ...], widths: tuple[int, ...] = _WIDTHS) -> str:
-    return " ".join(f"{c!s:<{-w}}" if w < 0 else f"{c!s:>{w}}" for c, w in zip(cells, widths, strict=True)).rstrip()
+def duration(value: str) -> float:
+    """An ``argparse`` type: seconds, as ``30``, ``30s``, ``2m`` or ``1h``."""
+    text = value.strip().lower()
+    scale = {"s": 1.0, "m": 60.0, "h": 3600.0}.get(text[-1:], None)
+    try:
+        seconds = float(text[:-1] if scale else text) * (scale or 1.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a duration like 30s, 2m or 1h, not {value!r}") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"a duration above zero, not {value!r}")
+    return seconds
 
 
 def _technical(settings: Settings, args: argparse.Namespace) -> int:
     from services.monitor.kafka_lag import KafkaProbe, group_topics
-    from services.monitor.technical import LagTracker
+    from services.monitor.lagwindow import jsonable_window, sample_window, technical_table, window_summary
 
+    if args.samples < 2:
+        raise _fail("--samples must be 2 or more: one sample cannot tell a consumer that stopped from one that moves")
     reads = group_topics(settings)
     groups = args.group or list(dict.fromkeys([*reads, *settings.monitor_group_list]))
-    probe, tracker = KafkaProbe(settings.bootstrap_servers, client_id="lienthong-cli"), LagTracker(window=args.samples)
-    statuses: dict[str, Any] = {}
+    probe = KafkaProbe(settings.bootstrap_servers, client_id="lienthong-cli")
     try:
-        for n in range(args.samples):
-            if n:
-                time.sleep(args.interval)
-            for p in probe.probe(groups, time.time(), reads):
-                if p.error:
-                    raise _fail(f"cannot read the offsets of {p.group} at {settings.bootstrap_servers}: {p.error}")
-                statuses[p.group] = tracker.observe(p)
+        window = sample_window(probe, groups, reads, args.samples, args.window, progress=_sample_progress())
     finally:
         probe.close()
-    widths = (-28, -36, 9, 15, 15, 8, 8, -6)
-    print(_row(("GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "LAG-S", "STATUS"), widths))
-    for group in groups:
-        status = statuses[group]
-        for part in status.partitions:
-            cells = (group, part.topic, part.partition, part.committed, part.log_end, part.lag)
-            print(_row((*cells, f"{part.lag_seconds:.1f}", part.status), widths))
-        print(f"{group}: {status.status}, state {status.state}, {status.members} member(s), lag {status.total_lag}")
+    if window.error is not None:
+        group, error = window.error
+        raise _fail(f"cannot read the offsets of {group} at {settings.bootstrap_servers}: {error}")
+    if args.json:
+        print(json.dumps(jsonable_window(window), ensure_ascii=False, indent=2))
+        return 0
+    technical_table(window).print()
+    for line in window_summary(window):
+        print(line)
     return 0
+
+
+def _sample_progress() -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        print(f"  … mẫu / sample {done}/{total}", file=sys.stderr, flush=True)
+
+    return show
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -171,11 +188,22 @@ def cmd_user(settings: Settings, args: argparse.Namespace) -> int:
     store = UserStore(settings.monitor_users_path)
     try:
         if args.action == "list":
-            for u in store.all():
-                state = f"disabled {u.disabled}" if u.disabled else "active"
-                print(f"{u.name:<24} {u.agency:<20} created {u.created}  {state}")
-            if not store.all():
-                print(f"no users in {store.path}")
+            users = store.all()
+            if not users:
+                print(f"chưa có người dùng / no users in {store.path}")
+                return 0
+            table = Table(
+                [
+                    Column("Tên", "Name", nowrap=True),
+                    Column("Cơ quan", "Agency", nowrap=True),
+                    Column("Tạo lúc", "Created", nowrap=True),
+                    Column("Trạng thái", "State"),
+                ]
+            )
+            for u in users:
+                state = f"khóa / disabled {when(u.disabled)}" if u.disabled else "hiệu lực / active"
+                table.add(u.name, u.agency, when(u.created), state)
+            table.print()
         elif not args.name:
             raise _fail(f"user {args.action} needs a user name")
         elif args.action == "add":
@@ -208,8 +236,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lag.add_argument("--json", action="store_true", help="the table as JSON")
     lag.add_argument("--technical", action="store_true", help="consumer-group lag per topic and partition")
     lag.add_argument("--group", action="append", help="consumer group (repeatable; default: the worker's)")
-    lag.add_argument("--samples", type=int, default=1, help="samples for the Burrow-style status (default 1)")
-    lag.add_argument("--interval", type=float, default=2.0, help="seconds between samples")
+    lag.add_argument(
+        "--window", type=duration, default=30.0, help="with --technical: how long to sample, e.g. 30s, 2m (default 30s)"
+    )
+    lag.add_argument("--samples", type=int, default=6, help="with --technical: samples over the window (default 6)")
     lag.set_defaults(func=_reported(cmd_lag))
 
     user = sub.add_parser("user", help="dashboard users (Office staff see everything, an agency its own handoffs)")

@@ -25,9 +25,14 @@ class Record:
 
 
 def read_topic(
-    bootstrap: str, topic: str, progress: Callable[[str], None] | None = None, timeout_s: float = 300.0
+    bootstrap: str,
+    topic: str,
+    progress: Callable[[str], None] | None = None,
+    timeout_s: float = 300.0,
+    advance: Callable[[int, int], None] | None = None,
 ) -> list[Record]:
-    """Every record of ``topic`` from the start of each partition to its end as of the call, in order."""
+    """Every record of ``topic`` from the start of each partition to its end as of the call, in order.
+    ``progress`` gets a line every 100,000 records; ``advance`` (offsets read, offsets to read) every poll."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(
@@ -40,8 +45,10 @@ def read_topic(
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
         ends = consumer.end_offsets(tps)
+        starts = {tp: consumer.position(tp) for tp in tps}
+        total = sum(max(ends[tp] - starts[tp], 0) for tp in tps)
         out: list[Record] = []
-        remaining = {tp for tp in tps if consumer.position(tp) < ends[tp]}
+        remaining = {tp for tp in tps if starts[tp] < ends[tp]}
         deadline, next_report = time.monotonic() + timeout_s, 100_000
         while remaining and time.monotonic() < deadline:
             for tp, records in consumer.poll(timeout_ms=1000, max_records=10_000).items():
@@ -50,6 +57,8 @@ def read_topic(
                         out.append(Record(topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ())))
                 if consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
+            if advance is not None:
+                advance(sum(min(consumer.position(tp), ends[tp]) - starts[tp] for tp in tps), total)
             if progress is not None and len(out) >= next_report:
                 progress(f"{topic}: {len(out):,} records read")
                 next_report += 100_000

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -85,8 +86,11 @@ class Letter:
         return f"{self.partition}:{self.offset}"
 
 
-def read_letters(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Letter]:
-    """Every record of ``topic`` from the beginning, in partition/offset order (no consumer group)."""
+def read_letters(
+    bootstrap: str, topic: str, timeout_ms: int = 2000, advance: Callable[[int, int], None] | None = None
+) -> list[Letter]:
+    """Every record of ``topic`` from the beginning, in partition/offset order (no consumer group);
+    ``advance`` gets (offsets read, offsets to read) after each poll (the CLI's progress)."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False)
@@ -98,6 +102,8 @@ def read_letters(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Let
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
         ends = consumer.end_offsets(tps)
+        starts = consumer.beginning_offsets(tps)
+        total = sum(max(ends[tp] - starts[tp], 0) for tp in tps)
         letters: list[Letter] = []
         remaining = {tp for tp in tps if ends[tp] > 0}
         while remaining:
@@ -113,17 +119,21 @@ def read_letters(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[Let
                     letters.append(Letter(topic, rec.partition, rec.offset, rec.key, record))
                 if consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
+            if advance is not None:
+                advance(sum(max(min(consumer.position(tp), ends[tp]) - starts[tp], 0) for tp in tps), total)
         return sorted(letters, key=lambda letter: (letter.partition, letter.offset))
     finally:
         consumer.close()
 
 
-def redriven(bootstrap: str, receipts_topic: str) -> dict[tuple[str, int, int], str]:
+def redriven(
+    bootstrap: str, receipts_topic: str, advance: Callable[[int, int], None] | None = None
+) -> dict[tuple[str, int, int], str]:
     """The letters already redriven: (letter topic, partition, offset) -> when (from their receipts)."""
     from services.ops.readback import read_topic
 
     marks: dict[tuple[str, int, int], str] = {}
-    for rec in read_topic(bootstrap, receipts_topic):
+    for rec in read_topic(bootstrap, receipts_topic, advance=advance):
         try:
             doc = json.loads(rec.value or b"")
         except ValueError:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from services.clierror import HelpFormatter, agency_code
+from services.clierror import HelpFormatter, agency_code, either_side
+from services.cliformat import Column, Table, both, when
 from services.settings import Settings
 
 __all__ = ["read_topic", "register"]
@@ -23,8 +25,11 @@ __all__ = ["read_topic", "register"]
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-def read_topic(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[tuple[int, int, bytes | None, bytes | None]]:
-    """Every record of ``topic`` from the beginning: (partition, offset, key, value), in order."""
+def read_topic(
+    bootstrap: str, topic: str, timeout_ms: int = 2000, advance: Callable[[int, int], None] | None = None
+) -> list[tuple[int, int, bytes | None, bytes | None]]:
+    """Every record of ``topic`` from the beginning: (partition, offset, key, value), in order; ``advance``
+    gets (offsets read, offsets to read) after each poll (the CLI's progress)."""
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False)
@@ -35,6 +40,8 @@ def read_topic(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[tuple
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
         ends = consumer.end_offsets(tps)
+        starts = consumer.beginning_offsets(tps)
+        total = sum(max(ends[tp] - starts[tp], 0) for tp in tps)
         records: list[tuple[int, int, bytes | None, bytes | None]] = []
         remaining = {tp for tp in tps if ends[tp] > 0}
         while remaining:
@@ -45,6 +52,8 @@ def read_topic(bootstrap: str, topic: str, timeout_ms: int = 2000) -> list[tuple
                 records.extend((r.partition, r.offset, r.key, r.value) for r in recs)
                 if consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
+            if advance is not None:
+                advance(sum(max(min(consumer.position(tp), ends[tp]) - starts[tp], 0) for tp in tps), total)
         return sorted(records, key=lambda r: (r[0], r[1]))
     finally:
         consumer.close()
@@ -57,11 +66,13 @@ def _fail(message: str) -> Exception:
 
 
 def _read(settings: Settings, name: str) -> list[tuple[int, int, bytes | None, bytes | None]]:
+    from services.cliformat import reading
     from services.relay.topics import prefixed
 
     topic = prefixed(name, settings.topic_prefix)
     try:
-        return read_topic(settings.bootstrap_servers, topic)
+        with reading(topic) as advance:
+            return read_topic(settings.bootstrap_servers, topic, advance=advance)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
         raise _fail(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
 
@@ -78,11 +89,38 @@ def _documents(settings: Settings, name: str) -> list[dict[str, Any]]:
     return docs
 
 
+def alerts_table(docs: list[dict[str, Any]]) -> Table:
+    """The alerts (and digests) as a table: one row per document, times in Vietnam's time."""
+    from services.watchdog.alerts import ALERT_TYPE
+
+    table = Table(
+        [
+            Column("Lúc phát", "Raised at", nowrap=True),
+            Column("Quy tắc", "Rule", nowrap=True),
+            Column("Mức", "Level", right=True),
+            Column("Hồ sơ", "Dossier", nowrap=True),
+            Column("Cơ quan", "Agency", nowrap=True),
+            Column("Lý do", "Reason"),
+        ]
+    )
+    for doc in docs:
+        data = doc["data"]
+        if doc.get("type") == ALERT_TYPE:
+            reason = both(data.get("reason_vi"), data.get("reason_en"))
+            cells = (data.get("rule"), data.get("level"), data.get("dossier_code"), data.get("responsible_agency"))
+            table.add(when(doc.get("time")), *cells, reason)
+        else:
+            count = data.get("count", 0)
+            digest = f"bản tin: {count} mục sắp đến hạn / digest: {count} near-due item(s)"
+            table.add(when(doc.get("time")), "digest", "-", "-", "office", digest)
+    return table
+
+
 def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
     from services.watchdog.alerts import ALERT_TYPE
     from services.watchdog.tables import ALERTS
 
-    shown = 0
+    shown = []
     for doc in _documents(settings, ALERTS):
         data = doc["data"]
         if doc.get("type") != ALERT_TYPE and not args.digests:
@@ -93,42 +131,99 @@ def cmd_alerts(settings: Settings, args: argparse.Namespace) -> int:
             continue
         if args.rule and data.get("rule") != args.rule:
             continue
-        shown += 1
-        if args.json:
+        shown.append(doc)
+    if args.json:
+        for doc in shown:
             print(json.dumps(doc, ensure_ascii=False))
-        elif doc.get("type") == ALERT_TYPE:
-            print(
-                f"{doc['time'][:16]}  {data['rule']:<17} L{data['level']}  {data['dossier_code']:<28}"
-                f" {data['responsible_agency']:<16} {data['reason_vi']}"
-            )
-        else:
-            print(f"{doc['time'][:16]}  digest: {data.get('count', 0)} near-due item(s)")
-    if not shown and not args.json:
-        print("no alerts")
+    elif shown:
+        alerts_table(shown).print()
+    else:
+        print("không có cảnh báo / no alerts")
     return 0
+
+
+_KINDS = {"suspension": "tạm dừng / suspension", "apology": "xin lỗi / apology"}
+
+
+def notices_table(docs: list[dict[str, Any]]) -> Table:
+    """The notices drafted for citizens: which dossier, which agency, what they say, as a table."""
+    table = Table(
+        [
+            Column("Thông báo", "Notice", nowrap=True),
+            Column("Hồ sơ", "Dossier", nowrap=True),
+            Column("Cơ quan", "Agency", nowrap=True),
+            Column("Loại", "Kind"),
+            Column("Nội dung", "What"),
+            Column("Mẫu", "Form"),
+        ]
+    )
+    for doc in docs:
+        data = doc["data"]
+        kind = data.get("kind") or "apology"  # notices stored before they had kinds are apologies
+        if kind == "suspension":
+            ground = data.get("ground") or "-"
+            what = f"tạm dừng / suspended {when(data.get('suspended_at'))}\n({ground})"
+        else:
+            what = f"hạn / due {when(data.get('due'))}\nhẹn mới / new {when(data.get('new_appointment_at'))}"
+        table.add(
+            doc.get("id"),
+            data.get("dossier_code"),
+            data.get("responsible_agency"),
+            _KINDS.get(kind, kind),
+            what,
+            data.get("document"),
+        )
+    return table
 
 
 def cmd_notices(settings: Settings, args: argparse.Namespace) -> int:
     from services.watchdog.tables import NOTICES
 
-    shown = 0
-    for doc in _documents(settings, NOTICES):
-        data = doc["data"]
-        if args.dossier and data.get("dossier_code") != args.dossier:
-            continue
-        shown += 1
-        if args.json:
+    docs = _documents(settings, NOTICES)
+    shown = [d for d in docs if not args.dossier or d["data"].get("dossier_code") == args.dossier]
+    if args.json:
+        for doc in shown:
             print(json.dumps(doc, ensure_ascii=False))
-        else:
-            if data.get("kind") == "suspension":
-                what = f"suspended {data['suspended_at'][:16]} ({data.get('ground') or '-'})"
-            else:
-                what = f"due {data['due'][:16]} -> new {data['new_appointment_at'][:16]}"
-            who = f"{data['dossier_code']:<28} {data['responsible_agency']:<16}"
-            print(f"{doc['id']}  {who} {what}  {data['document']}")
-    if not shown and not args.json:
-        print("no notices")
+    elif shown:
+        notices_table(shown).print()
+    else:
+        print("không có thông báo / no notices")
     return 0
+
+
+def report_tables(report: dict[str, Any]) -> tuple[str, Table, Table]:
+    """The late report as a summary line, a table by agency and a table by dossier."""
+    month = report["month"]
+    summary = (
+        f"Hồ sơ trễ hạn tháng {month} / Late dossiers {month}: {report['late_dossiers']}"
+        f" ({report['with_apology']} có thư xin lỗi / with an apology)"
+    )
+    agencies = Table(
+        [
+            Column("Cơ quan", "Agency", nowrap=True),
+            Column("Hồ sơ", "Dossiers", right=True),
+            Column("Phiếu chuyển", "Handoffs", right=True),
+            Column("Giờ trễ", "Late hours", right=True),
+        ]
+    )
+    for agency, totals in report["by_agency"].items():
+        agencies.add(agency, totals["dossiers"], totals["handoffs"], totals["late_hours"])
+    dossiers = Table(
+        [
+            Column("Hồ sơ", "Dossier", nowrap=True),
+            Column("Hạn", "Due", nowrap=True),
+            Column("Giờ trễ", "Late hours", right=True),
+            Column("Nguyên nhân (cơ quan, cán bộ, bước, phiếu, giờ)", "Causes (agency, officer, step, handoff, hours)"),
+        ]
+    )
+    for entry in report["dossiers"]:
+        causes = "\n".join(
+            f"{c['agency']}{' (' + c['officer'] + ')' if c.get('officer') else ''} {c['step_id']} {c['handoff_id']}"
+            f" +{c['late_hours']}h"
+            for c in entry["causes"]
+        )
+        dossiers.add(entry["dossier_code"], when(entry["due"]), entry["late_hours"], causes or "-")
+    return summary, agencies, dossiers
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
@@ -136,48 +231,48 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from services.watchdog.report import LateEntry, monthly_report
     from services.watchdog.tables import LATE_LOG
 
-    if not _MONTH.fullmatch(args.month):
-        raise _fail(f"--month must be YYYY-MM, not {args.month!r}")
+    month, agency, as_json = args.month, args.agency, args.json
+    if month is None:
+        raise _fail("report late needs --month YYYY-MM (e.g. lienthong report late --month 2026-11)")
+    if not _MONTH.fullmatch(month):
+        raise _fail(f"--month must be YYYY-MM, not {month!r}")
     latest: dict[bytes, bytes | None] = {}
     for _, _, key, value in _read(settings, LATE_LOG):
-        if key is not None and key.startswith(f"{args.month}|".encode()):
+        if key is not None and key.startswith(f"{month}|".encode()):
             latest[key] = value
     entries = [LateEntry.model_validate_json(v) for v in latest.values() if v]
-    report = monthly_report(args.month, entries, clock_from_settings(settings).now(), args.agency)
-    if args.json:
+    report = monthly_report(month, entries, clock_from_settings(settings).now(), agency)
+    if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
-    print(f"Late dossiers {args.month}: {report['late_dossiers']} ({report['with_apology']} with an apology)")
-    for agency, totals in report["by_agency"].items():
-        counts = f"{totals['dossiers']:>4} dossier(s) {totals['handoffs']:>4} handoff(s)"
-        print(f"  {agency:<18} {counts} {totals['late_hours']:>8} h")
-    for entry in report["dossiers"]:
-        causes = ", ".join(
-            f"{c['agency']}{' (' + c['officer'] + ')' if c.get('officer') else ''} {c['step_id']} {c['handoff_id']}"
-            f" +{c['late_hours']}h"
-            for c in entry["causes"]
-        )
-        print(f"{entry['dossier_code']:<28} due {entry['due'][:16]} late {entry['late_hours']} h: {causes or '-'}")
+    summary, agencies, dossiers = report_tables(report)
+    print(summary)
+    if agencies.rows:
+        agencies.print()
+        dossiers.print()
     return 0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this flow's subcommands; each sets `func(settings, args) -> int`."""
+    """Add this flow's subcommands; each sets `func(settings, args) -> int`. Their options may come before
+    the sub-command too (``report --month 2026-11 late`` as ``report late --month 2026-11``)."""
     raw = HelpFormatter
     alerts = sub.add_parser("alerts", help="deadline alerts raised by the watchdog (<prefix>.alerts)")
     alerts_list = alerts.add_subparsers(dest="action", required=True).add_parser(
         "list",
         help="the alerts raised, read from Kafka",
-        description="The alerts the watchdog raised (read from <prefix>.alerts), newest last; times +07:00.",
+        description="The alerts the watchdog raised (read from <prefix>.alerts), oldest first; times in"
+        " Asia/Ho_Chi_Minh, marked +07.",
         epilog="examples:\n  lienthong alerts list --agency tax --rule overdue\n"
         "  lienthong alerts list --digests --json",
         formatter_class=raw,
     )
-    alerts_list.add_argument("--dossier", help="only this dossier code")
-    alerts_list.add_argument("--agency", type=agency_code, help="only alerts for this responsible agency")
-    alerts_list.add_argument("--rule", help="only this rule (due_soon, overdue, unacknowledged, stalled, ...)")
-    alerts_list.add_argument("--digests", action="store_true", help="also the daily digests")
-    alerts_list.add_argument("--json", action="store_true", help="one JSON document per line")
+    for parser in either_side(alerts, alerts_list):
+        parser.add_argument("--dossier", help="only this dossier code")
+        parser.add_argument("--agency", type=agency_code, help="only alerts for this responsible agency")
+        parser.add_argument("--rule", help="only this rule (due_soon, overdue, unacknowledged, stalled, ...)")
+        parser.add_argument("--digests", action="store_true", help="also the daily digests")
+        parser.add_argument("--json", action="store_true", help="one JSON document per line")
     alerts_list.set_defaults(func=cmd_alerts)
 
     notices = sub.add_parser("notices", help="notices for citizens: apologies, suspensions (<prefix>.notices)")
@@ -189,8 +284,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog="example:\n  lienthong notices list --dossier 000.00.20.H41-261202-0042",
         formatter_class=raw,
     )
-    notices_list.add_argument("--dossier", help="only this dossier code")
-    notices_list.add_argument("--json", action="store_true", help="one JSON document per line")
+    for parser in either_side(notices, notices_list):
+        parser.add_argument("--dossier", help="only this dossier code")
+        parser.add_argument("--json", action="store_true", help="one JSON document per line")
     notices_list.set_defaults(func=cmd_notices)
 
     report = sub.add_parser("report", help="reports for the Office")
@@ -203,7 +299,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "  lienthong report late --month 2026-11 --agency land-registry --json",
         formatter_class=raw,
     )
-    late.add_argument("--month", required=True, help="YYYY-MM: the month the dossiers went late")
-    late.add_argument("--agency", type=agency_code, help="only the dossiers this agency delayed")
-    late.add_argument("--json", action="store_true", help="the report as JSON")
+    for parser in either_side(report, late):
+        parser.add_argument("--month", help="YYYY-MM (required): the month the dossiers went late")
+        parser.add_argument("--agency", type=agency_code, help="only the dossiers this agency delayed")
+        parser.add_argument("--json", action="store_true", help="the report as JSON")
     late.set_defaults(func=cmd_report)
