@@ -2,7 +2,8 @@
 #   - Java 17+ and Maven (apt-get, as root or with passwordless sudo), for the Kafka broker;
 #   - Chromium and Noto fonts (apt-get), for the dashboard's end-to-end browser test;
 #   - Python 3.11+ with venv, and the project's virtualenv in .venv with pinned dependencies
-#     (deploy/constraints.txt), reinstalled only when pyproject.toml or the constraints change.
+#     (deploy/constraints.txt), reinstalled only when pyproject.toml or the constraints change;
+#   - kustomize (pinned, built with Go into .local/bin) for the tests of the Kubernetes manifests (deploy/k8s).
 # Prints one line and exits non-zero when something is missing and cannot be installed here.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,7 +74,23 @@ ensure_venv() {
   echo "$want" >"$stamp"
 }
 
+ensure_kustomize() {
+  # deploy/k8s is rendered by kustomize in the tests (tests/unit/deploy): built from the Go module proxy into
+  # .local/bin once, at the version pinned here. Not fatal without Go: only those tests need it, and they say so.
+  local want="v5.8.1" bin="$ROOT/.local/bin/kustomize"
+  if [ -x "$bin" ] && "$bin" version 2>/dev/null | grep -qx "$want"; then return; fi
+  if ! command -v go >/dev/null 2>&1; then
+    say "kustomize $want not installed (needs Go 1.22+): the deploy/k8s tests will fail until it is"
+    return
+  fi
+  say "installing kustomize $want into .local/bin (go install, once) ..."
+  mkdir -p "$ROOT/.local/bin"
+  GOBIN="$ROOT/.local/bin" GOTOOLCHAIN=local GOFLAGS=-mod=mod go install "sigs.k8s.io/kustomize/kustomize/v5@$want" ||
+    say "go install of kustomize $want failed (see above): the deploy/k8s tests will fail until it is installed"
+}
+
 ensure_system
 ensure_venv
+ensure_kustomize
 export PATH="$VENV/bin:$PATH"
 cd "$ROOT"

@@ -4,6 +4,7 @@ Usage::
 
     lienthong kafka up [--nodes 3]      lienthong kafka status | down | reset
     lienthong topics apply [--check]    lienthong topics list
+    lienthong topics k8s --replication-factor 3 --output deploy/k8s/base/kafka/topics.yaml
     lienthong worker
 
 Every failure prints one line (``lienthong: error: ...``) and exits non-zero.
@@ -90,6 +91,8 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
         catalog = load_catalog(settings.topic_catalog, _agencies(), settings.replication_factor, settings.topic_prefix)
     except CatalogError as exc:
         raise CliError(str(exc)) from None
+    if args.action == "k8s":
+        return _topics_k8s(settings, args)
     if args.action == "list":
         table = Table(
             [
@@ -120,6 +123,28 @@ def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
     if report.drift:
         print("drift found: nothing was deleted or altered; fix the catalog or migrate the topic by hand")
         return 3
+    return 0
+
+
+def _topics_k8s(settings: Settings, args: argparse.Namespace) -> int:
+    """The catalog as Strimzi KafkaTopic resources (and a ConfigMap holding it), to stdout or ``--output``."""
+    from services.ops.k8s import render_topics
+
+    replicas = args.replication_factor or settings.replication_factor
+    if not 1 <= replicas <= 5:
+        raise CliError(f"--replication-factor must be 1 to 5, got {replicas}")
+    text = render_topics(
+        settings.topic_catalog,
+        _agencies(),
+        cluster=args.cluster,
+        replication_factor=replicas,
+        prefix=settings.topic_prefix,
+    )
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
     return 0
 
 
@@ -330,8 +355,13 @@ def build_parser() -> argparse.ArgumentParser:
     kafka.set_defaults(func=cmd_kafka)
 
     topics = sub.add_parser("topics", help="the topic catalog (deploy/topics.yaml)")
-    topics.add_argument("action", choices=["apply", "list"])
+    topics.add_argument("action", choices=["apply", "list", "k8s"], help="k8s: Strimzi KafkaTopic resources")
     topics.add_argument("--check", action="store_true", help="report only; create nothing")
+    topics.add_argument("--cluster", default="lienthong", help="k8s: the Strimzi Kafka cluster (default lienthong)")
+    topics.add_argument(
+        "--replication-factor", type=int, help="k8s: replicas of each topic (default LIENTHONG_REPLICATION_FACTOR)"
+    )
+    topics.add_argument("--output", help="k8s: write to this file instead of stdout")
     topics.set_defaults(func=cmd_topics)
 
     agency = sub.add_parser("agency", help="agency keys for the ingress API")
