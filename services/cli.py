@@ -337,9 +337,13 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     if not 1 <= args.workers <= 6:
         raise CliError(f"--workers must be between 1 and 6 (the event log has 6 partitions), got {args.workers}")
-    return asyncio.run(
-        run_demo(settings, args.dossiers, args.minutes, keep_running=not args.exit, workers=args.workers)
-    )
+    try:
+        return asyncio.run(
+            run_demo(settings, args.dossiers, args.minutes, keep_running=not args.exit, workers=args.workers)
+        )
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("lienthong: demo stopped; the worker and simulators stopped with it", file=sys.stderr)
+        return 130
 
 
 def build_parser() -> argparse.ArgumentParser:

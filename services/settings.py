@@ -189,6 +189,15 @@ class Settings(BaseSettings):
         description="Key signing session cookies (32+ characters); unset: a key kept in <data dir>/monitor-session.key",
     )
     monitor_session_hours: float = Field(default=10.0, gt=0, le=168, description="Lifetime of a dashboard session")
+    public_check_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Key deriving the citizens' check codes (32+ characters; the same on every worker); "
+        "unset: a key kept in <data dir>/public-check.key",
+    )
+    public_lookups_per_hour: int = Field(
+        default=30, ge=1, le=10_000, description="Lookups one address may make on the public page per hour"
+    )
     monitor_cookie_secure: bool = Field(default=False, description="Send the session cookie over HTTPS only")
     monitor_sample_s: float = Field(default=10.0, ge=0.2, le=600, description="Seconds between consumer-lag samples")
     monitor_window: int = Field(default=10, ge=2, le=100, description="Consumer-lag samples per status window")

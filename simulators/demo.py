@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.events import TZ
+from services.clierror import CliError
 from services.relay.deadletter import read_letters
 from services.settings import Settings
 from simulators.factory import (
@@ -164,7 +166,13 @@ async def run_demo(
     settings: Settings, dossiers: int, minutes: float, keep_running: bool, seed: int = 1, workers: int = 1
 ) -> int:
     """The main job; with ``workers`` > 1 they share the load behind a balancer on the configured web port."""
-    from simulators.processes import free_port
+    from simulators.processes import free_port, port_taken
+
+    if port_taken(settings.web_port):
+        raise CliError(
+            f"port {settings.web_port} is in use (another lienthong demo or worker?): stop it, "
+            "or choose another with LIENTHONG_WEB_PORT"
+        )
 
     stack = Stack(
         bootstrap=settings.bootstrap_servers,
@@ -179,6 +187,27 @@ async def run_demo(
     what = "the worker" if workers == 1 else f"{workers} workers (behind a balancer)"
     print(f"lienthong: starting {what} and {len(agency_kinds())} simulated agencies ...", flush=True)
     started = datetime.now(TZ)
+    # a hang-up or SIGTERM stops the demo as Ctrl-C does: the worker and simulators with it (they run in
+    # sessions of their own, so nothing else would tell them)
+    main = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if main is not None:
+            loop.add_signal_handler(sig, main.cancel)
+    try:
+        summary = await _play_day(stack, settings, dossiers, minutes, seed, started, keep_running)
+    finally:
+        await stack.stop()
+    verdict = summary.verdict()
+    if verdict:
+        print(f"lienthong: {verdict}", file=sys.stderr)
+    return 1 if verdict else 0
+
+
+async def _play_day(
+    stack: Stack, settings: Settings, dossiers: int, minutes: float, seed: int, started: datetime, keep_running: bool
+) -> DemoSummary:
+    """Start the stack, play the day, print the summary; on a terminal, keep everything running until Ctrl-C."""
     # a production-like retry budget (about a minute), so a short outage costs time, not dead letters
     await stack.start(act=True, delay_s=(0.2, 1.0), retry={"max_attempts": 30, "backoff_max_s": 3})
     stack.agencies["tax"].failure_rate = 0.1  # a flaky tax system: retried, never lost
@@ -225,11 +254,7 @@ async def run_demo(
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             pass
-    await stack.stop()
-    verdict = summary.verdict()
-    if verdict:
-        print(f"lienthong: {verdict}", file=sys.stderr)
-    return 1 if verdict else 0
+    return summary
 
 
 def _dashboard_line(settings: Settings, url: str) -> str:

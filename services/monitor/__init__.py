@@ -41,7 +41,8 @@ def install_monitor(worker: Worker, settings: Settings, log: EventLog, relay: Re
     from services.monitor.api import install_api
     from services.monitor.auth import Auth
     from services.monitor.kafka_lag import KafkaProbe
-    from services.monitor.sessions import SessionSigner, load_key
+    from services.monitor.public_views import install_public
+    from services.monitor.sessions import SessionSigner, load_check_key, load_key
     from services.monitor.users import UserStore
     from services.monitor.views import install_pages
     from services.relay.topics import prefixed
@@ -67,6 +68,8 @@ def install_monitor(worker: Worker, settings: Settings, log: EventLog, relay: Re
     auth = Auth(
         UserStore(settings.monitor_users_path), signer, relay.ingress, secure_cookie=settings.monitor_cookie_secure
     )
-    install_pages(worker.web, monitor, auth, settings.monitor_refresh_s)
-    install_api(worker.web, monitor, auth, settings)
+    check_key = load_check_key(settings)
+    install_pages(worker.web, monitor, auth, settings.monitor_refresh_s, check_key)
+    install_api(worker.web, monitor, auth, settings, check_key)
+    install_public(worker.web, monitor, check_key, settings.public_lookups_per_hour)
     return monitor

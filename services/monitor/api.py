@@ -27,6 +27,7 @@ from services.monitor.dossier import dossier_view
 from services.monitor.i18n import Texts
 from services.monitor.metrics import CONTENT_TYPE, exposition
 from services.monitor.openapi import openapi_document
+from services.monitor.public import check_code
 from services.monitor.service import Monitor
 from services.monitor.snapshot import Scoped
 from services.monitor.views import MONTH
@@ -76,7 +77,9 @@ def metrics_refusal(
     return None
 
 
-def install_api(app: Web, monitor: Monitor, auth: Auth, settings: Settings) -> None:
+def install_api(app: Web, monitor: Monitor, auth: Auth, settings: Settings, check_key: bytes = b"") -> None:
+    """``check_key``: derives the citizens' check codes (in a dossier's answer to the Office and the receiving
+    unit, whose one-stop software prints it on the receipt)."""
     cal = monitor.calendar
 
     def csv_response(csv: CsvFile) -> Response:
@@ -200,7 +203,12 @@ def install_api(app: Web, monitor: Monitor, auth: Auth, settings: Settings) -> N
         found = dossier_view(
             state, workflow_of(state, monitor.ctx), monitor.now(), cal, monitor.timeline_of(code), viewer.scope
         )
-        return None if found is None else {**meta(viewer, view), "dossier": found}
+        if found is None:
+            return None
+        body: dict[str, Any] = {**meta(viewer, view), "dossier": found}
+        if check_key and (viewer.office or viewer.agency == found.fact.receiving_unit):
+            body["check_code"] = check_code(check_key, code)
+        return body
 
     @endpoint("/v1/monitor/technical", office_only=True)
     def technical(viewer: Viewer, view: Scoped, request: Any) -> dict[str, Any]:

@@ -70,7 +70,8 @@ def _slip(view: DossierView, t: Texts) -> list[dict[str, object]]:
     ]
 
 
-def dossier_page(view: DossierView, t: Texts, lang_query: dict[str, str]) -> Page:
+def dossier_page(view: DossierView, t: Texts, lang_query: dict[str, str], check: str | None = None) -> Page:
+    """``check``: the citizen's check code, for viewers who may give it (the Office, the receiving unit)."""
     code = view.fact.code
     events = [{"entry": e, "details": _details(e.details, t, view.fact.procedure_code)} for e in view.timeline]
     return Page(
@@ -82,6 +83,7 @@ def dossier_page(view: DossierView, t: Texts, lang_query: dict[str, str]) -> Pag
             "slip": _slip(view, t),
             "events": events,
             "print_url": page_url(f"/monitor/dossiers/{code}/slip", lang_query),
+            "check": check,
         },
     )
 

@@ -32,7 +32,7 @@ from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from services.monitor.users import User
 from services.settings import Settings
 
-__all__ = ["COOKIE", "LANG_COOKIE", "SessionSigner", "Throttle", "load_key"]
+__all__ = ["COOKIE", "LANG_COOKIE", "SessionSigner", "Throttle", "load_check_key", "load_key"]
 
 COOKIE = "lt_session"
 LANG_COOKIE = "lt_lang"
@@ -57,6 +57,13 @@ def load_key(settings: Settings) -> bytes:
         return settings.monitor_session_secret.get_secret_value().encode()
     path = settings.data_dir / "monitor-session.key"
     return _key_file(path)
+
+
+def load_check_key(settings: Settings) -> bytes:
+    """The key of the citizens' check codes: the setting, else its key file (created once, mode 0600)."""
+    if settings.public_check_secret is not None:
+        return settings.public_check_secret.get_secret_value().encode()
+    return _key_file(settings.data_dir / "public-check.key")
 
 
 def _key_file(path: Path) -> bytes:

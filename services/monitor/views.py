@@ -34,6 +34,7 @@ from services.monitor.html import Frame, Page, render
 from services.monitor.i18n import Texts
 from services.monitor.overview import overview_page
 from services.monitor.pages import Found
+from services.monitor.public import check_code
 from services.monitor.service import Monitor
 from services.monitor.web import html, query_of, redirect, texts_for, version_of
 from services.watchdog.state import workflow_of
@@ -68,7 +69,8 @@ def _asset(name: str) -> bytes:
     return resources.files("services.monitor").joinpath("static", name).read_bytes()
 
 
-def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> None:
+def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float, check_key: bytes = b"") -> None:
+    """``check_key``: derives the citizens' check codes, shown to the Office and the receiving unit."""
     app.not_found_pages["/monitor/"] = not_found_page
 
     def page(active: str) -> Callable[[Callable[..., Any]], type[View]]:
@@ -223,7 +225,9 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float) -> N
         view = _dossier(viewer, code)
         if view is None:
             return None
-        return detail_pages.dossier_page(view, t, query_of(request, "lang"))
+        shown = check_key and (viewer.office or viewer.agency == view.fact.receiving_unit)
+        check = check_code(check_key, code) if shown else None
+        return detail_pages.dossier_page(view, t, query_of(request, "lang"), check)
 
     app.page("/monitor/")(page("overview")(overview))
     app.page("/monitor/near-due")(page("near-due")(near_due))

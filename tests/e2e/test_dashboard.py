@@ -63,8 +63,8 @@ async def browser() -> AsyncIterator[Browser]:
             await chromium.close()
 
 
-async def signed_in(browser: Browser, stack: MonitorStack, user: str) -> Page:
-    context = await browser.new_context(viewport={"width": 1440, "height": 1000}, locale="vi-VN")
+async def signed_in(browser: Browser, stack: MonitorStack, user: str, size: tuple[int, int] = (1440, 1000)) -> Page:
+    context = await browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="vi-VN")
     page = await context.new_page()
     await page.goto(f"{stack.url}/monitor/")
     await expect(page.get_by_role("heading", name="Đăng nhập")).to_be_visible()
@@ -228,3 +228,98 @@ async def test_an_agency_user_sees_only_its_own_handoffs(stack: MonitorStack, br
     await page.screenshot(path=str(shot), full_page=True)
     keep(shot)
     await page.context.close()
+
+
+VIEWPORTS = ((390, 844), (1366, 900))  # a phone; the most common office laptop
+
+
+async def overflow(page: Page) -> int:
+    """How many pixels the page is wider than the window (0: no horizontal scrolling)."""
+    return int(await page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
+
+
+async def matrix_hidden(page: Page) -> float:
+    """How many pixels of the matrix lie beyond its box (0: every column visible without scrolling)."""
+    return float(
+        await page.evaluate(
+            """() => { const t = document.querySelector('#matrix'); const box = t.parentElement;
+                       return Math.max(0, box.scrollWidth - box.clientWidth,
+                                       t.getBoundingClientRect().right - box.getBoundingClientRect().right); }"""
+        )
+    )
+
+
+@pytest.mark.parametrize("size", VIEWPORTS, ids=["390x844", "1366x900"])
+async def test_every_page_fits_the_screen_and_every_tile_and_cell_leads_to_its_list(
+    stack: MonitorStack, browser: Browser, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    page = await signed_in(browser, stack, "vp.lan", size)
+    width = size[0]
+    paths = {
+        "overview": "/monitor/",
+        "near-due": "/monitor/near-due",
+        "overdue": "/monitor/overdue",
+        "handoffs-overdue": "/monitor/handoffs?overdue=1",
+        "evaluation": "/monitor/evaluation",
+        "technical": "/monitor/technical",
+        "search": f"/monitor/search?q={code(6)[-8:]}",
+        "dossier": f"/monitor/dossiers/{code(6)}",
+        "not-found": "/monitor/khong-co-trang-nay",
+        "public-lookup": "/tra-cuu",
+        "public-monthly": "/cong-khai?month=2026-11",
+    }
+    for name, path in paths.items():
+        answer = await page.goto(stack.url + path)
+        assert answer is not None
+        assert answer.status == (404 if name == "not-found" else 200), path
+        assert await overflow(page) <= 0, f"{path} is wider than {width} px"
+        shot = tmp_path / f"layout-{width}-{name}.png"
+        await page.screenshot(path=str(shot), full_page=True)
+        keep(shot)
+    await page.goto(f"{stack.url}/monitor/")
+    if width >= 1366:
+        assert await matrix_hidden(page) <= 0.5
+    # every tile leads to the list behind its figure
+    tiles = page.locator("section.tiles > *")
+    links = await page.locator("section.tiles a.tile").evaluate_all("els => els.map(a => a.getAttribute('href'))")
+    assert len(links) == await tiles.count()
+    for href in links:
+        answer = await page.goto(stack.url + href)
+        assert answer is not None
+        assert answer.status == 200, href
+        await expect(page.locator("main h1")).to_be_visible()
+    # every matrix cell leads to its pair's open handoffs, as many as the cell counts
+    await page.goto(f"{stack.url}/monitor/")
+    cells = await page.locator("#matrix td.cell a").evaluate_all(
+        "els => els.map(a => [a.getAttribute('href'), parseInt(a.querySelector('.big').textContent, 10)])"
+    )
+    assert cells
+    for href, count in cells:
+        await page.goto(stack.url + href)
+        rows = page.locator("#handoffs tbody tr:not(:has(td.empty))")
+        await expect(rows).to_have_count(count)
+    # the overdue handoffs behind their tile
+    await page.goto(f"{stack.url}/monitor/")
+    await page.locator("#tile-handoffs-overdue").click()
+    await expect(page.get_by_role("heading", name="Phiếu chuyển liên thông quá hạn")).to_be_visible()
+    await expect(page.locator("#handoffs")).to_contain_text(code(6))
+    # the search box: part of a code, then the dossier
+    await page.get_by_label("Tìm hồ sơ").first.fill(code(6)[-6:])
+    await page.get_by_label("Tìm hồ sơ").first.press("Enter")
+    await expect(page.locator("#search-results")).to_contain_text(code(6))
+    await page.locator("#search-results").get_by_role("link", name=code(6)).click()
+    await expect(page.get_by_role("heading", name="Phiếu kiểm soát quá trình giải quyết hồ sơ")).to_be_visible()
+    await page.context.close()
+
+
+async def test_the_office_finds_a_dossier_by_the_applicants_name(stack: MonitorStack, browser: Browser) -> None:
+    page = await signed_in(browser, stack, "vp.lan")
+    await page.goto(f"{stack.url}/monitor/search?q=nguyen%20thi%20hong")  # no accents, lower case
+    await expect(page.locator("#search-results")).to_contain_text(code(6))
+    await expect(page.locator("#search-results")).to_contain_text("tên người nộp")
+    await expect(page.locator("main")).not_to_contain_text("Nguyễn Thị Hồng")  # found by it, not shown
+    await page.context.close()
+    agency = await signed_in(browser, stack, "thue.an")
+    await agency.goto(f"{stack.url}/monitor/search?q=nguyen%20thi%20hong")  # agencies search codes only
+    await expect(agency.locator("main")).to_contain_text("Không tìm thấy hồ sơ nào khớp")
+    await agency.context.close()

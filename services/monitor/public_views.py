@@ -1,0 +1,83 @@
+"""The public pages on the worker's web server: no sign-in, nothing personal.
+
+    GET  /tra-cuu                      the form: dossier code and the check code printed on the receipt
+    POST /tra-cuu                      the answer (200), the same "not found" for an unknown dossier or a
+                                       wrong check code (404), 400 for an empty or malformed field, 429
+                                       with Retry-After past the address's hourly allowance
+    GET  /cong-khai?month=YYYY-MM      each agency's monthly figures (Decision 766), 400 for a bad month
+
+``?lang=en`` switches to English, as on the dashboard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.monitor.html import render
+from services.monitor.i18n import Texts
+from services.monitor.pages import recent_months
+from services.monitor.public import CODE_RE, RateLimit, check_matches, public_status
+from services.monitor.service import Monitor
+from services.monitor.views import MONTH, not_found_page
+from services.monitor.web import html, texts_for
+from services.watchdog.state import workflow_of
+from services.web import Response, View, Web
+
+__all__ = ["install_public"]
+
+
+def install_public(app: Web, monitor: Monitor, key: bytes, lookups_per_hour: int) -> None:
+    limit = RateLimit(lookups_per_hour)
+    for prefix in ("/tra-cuu", "/cong-khai"):
+        app.not_found_pages[prefix + "/"] = lambda: not_found_page(public=True)
+
+    def lookup_page(view: View, request: Any, t: Texts, http: int = 200, **context: Any) -> Response:
+        """The lookup page: the form (kept dossier code, never the check code) and what the lookup found."""
+        values = {"code": "", "errors": {}, "found": None, "missing": False, "throttled": False, **context}
+        return html(view, request, render("public_lookup.html", t=t, **values), http)
+
+    @app.page("/tra-cuu")
+    class Lookup(View):
+        async def get(self, request: Any) -> Response:
+            return lookup_page(self, request, texts_for(request))
+
+        async def post(self, request: Any) -> Response:
+            t = texts_for(request)
+            form = await request.post()
+            code = " ".join(str(form.get("code", "")).split())[:80]
+            check = " ".join(str(form.get("check", "")).split())[:32]
+            errors = {}
+            if not CODE_RE.fullmatch(code):
+                errors["code"] = t("public_bad_code")
+            if not 4 <= len(check.replace("-", "").replace(" ", "")) <= 16:
+                errors["check"] = t("public_bad_check")
+            if errors:
+                return lookup_page(self, request, t, 400, code=code, errors=errors)
+            wait = limit.take(request.remote or "?")
+            if wait:
+                response = lookup_page(self, request, t, 429, code=code, throttled=True)
+                response.headers["Retry-After"] = str(int(wait))
+                return response
+            state = monitor.dossier(code)
+            # the check code is derived and compared whether or not the dossier exists: the same work either way
+            matches = check_matches(key, code, check)
+            if state is None or not matches:
+                return lookup_page(self, request, t, 404, code=code, missing=True)
+            found = public_status(state, workflow_of(state, monitor.ctx), monitor.now(), monitor.calendar)
+            return lookup_page(self, request, t, code=code, found=found)
+
+    @app.page("/cong-khai")
+    class Monthly(View):
+        async def get(self, request: Any) -> Response:
+            t = texts_for(request)
+            current = f"{monitor.now().astimezone(monitor.calendar.tz):%Y-%m}"
+            month = str(request.query.get("month") or current)
+            months = recent_months(current)
+            if not MONTH.fullmatch(month):
+                body = render("public_monthly.html", t=t, month=None, months=months, rows=[], error=t("bad_month"))
+                return html(self, request, body, 400)
+            rows = monitor.scoped(None).evaluation(month, monitor.calendar)
+            if month not in months:
+                months.append(month)
+            body = render("public_monthly.html", t=t, month=month, months=months, rows=rows, error=None)
+            return html(self, request, body)
