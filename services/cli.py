@@ -118,13 +118,12 @@ def _admin(settings: Settings) -> Any:
 
     try:
         return KafkaAdminClient(
-            bootstrap_servers=settings.servers,
-            client_id="lienthong-cli",
-            request_timeout_ms=10000,
-            bootstrap_timeout_ms=5000,
+            **settings.kafka.kafka_python(
+                client_id="lienthong-cli", request_timeout_ms=10000, bootstrap_timeout_ms=5000
+            )
         )
     except KafkaError as exc:
-        raise CliError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from None
+        raise CliError(f"cannot reach Kafka at {settings.kafka}: {exc}") from None
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -166,10 +165,10 @@ def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
     topic = prefixed(QUARANTINE if args.quarantine else DEADLETTER, settings.topic_prefix)
     receipts = prefixed(RECEIPTS, settings.topic_prefix)
     try:
-        letters = read_letters(settings.bootstrap_servers, topic)
-        marks = redriven(settings.bootstrap_servers, receipts)
+        letters = read_letters(settings.kafka, topic)
+        marks = redriven(settings.kafka, receipts)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
-        raise CliError(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
+        raise CliError(f"cannot read {topic} at {settings.kafka}: {exc}") from None
     if args.action == "list":
         if not letters:
             print(f"{topic} is empty")
@@ -203,7 +202,7 @@ def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
             print(json.dumps({"ref": letter.ref, **body}, ensure_ascii=False, indent=2))
         return 0
     for letter in chosen:
-        redrive(settings.bootstrap_servers, letter, receipts)
+        redrive(settings.kafka, letter, receipts)
         print(f"redriven {letter.ref} -> {letter.record.source_topic}")
     return 0
 
@@ -219,7 +218,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     try:
         report = audit(settings, grace_s=args.grace, progress=None if args.json else progress)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
-        raise CliError(f"cannot audit at {settings.bootstrap_servers}: {type(exc).__name__}: {exc}") from None
+        raise CliError(f"cannot audit at {settings.kafka}: {type(exc).__name__}: {exc}") from None
     summary = report.summary()
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))

@@ -56,9 +56,9 @@ def _states(settings: Settings) -> list[Any]:
 
     topic = prefixed(STATE_LOG, settings.topic_prefix)
     try:
-        records = read_topic(settings.bootstrap_servers, topic)
+        records = read_topic(settings.kafka, topic)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
-        raise _fail(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
+        raise _fail(f"cannot read {topic} at {settings.kafka}: {exc}") from None
     latest: dict[bytes, bytes | None] = {}
     for _, _, key, value in records:
         if key is not None:
@@ -128,7 +128,7 @@ def _technical(settings: Settings, args: argparse.Namespace) -> int:
 
     reads = group_topics(settings)
     groups = args.group or list(dict.fromkeys([*reads, *settings.monitor_group_list]))
-    probe, tracker = KafkaProbe(settings.bootstrap_servers, client_id="lienthong-cli"), LagTracker(window=args.samples)
+    probe, tracker = KafkaProbe(settings.kafka, client_id="lienthong-cli"), LagTracker(window=args.samples)
     statuses: dict[str, Any] = {}
     try:
         for n in range(args.samples):
@@ -136,7 +136,7 @@ def _technical(settings: Settings, args: argparse.Namespace) -> int:
                 time.sleep(args.interval)
             for p in probe.probe(groups, time.time(), reads):
                 if p.error:
-                    raise _fail(f"cannot read the offsets of {p.group} at {settings.bootstrap_servers}: {p.error}")
+                    raise _fail(f"cannot read the offsets of {p.group} at {settings.kafka}: {p.error}")
                 statuses[p.group] = tracker.observe(p)
     finally:
         probe.close()

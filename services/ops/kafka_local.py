@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.kafka_access import KafkaAccess
 from services.settings import REPO_ROOT
 
 __all__ = ["BrokerInfo", "KafkaLocalError", "LocalCluster", "check_tools"]
@@ -283,7 +284,7 @@ class LocalCluster:
             if len(self.running()) < self.nodes:
                 raise KafkaLocalError(f"a Kafka node exited during start-up:\n{self.log_tail()}")
             try:
-                brokers = describe_brokers(self.bootstrap)
+                brokers = describe_brokers(KafkaAccess.plain(self.bootstrap))
                 if len(brokers) == self.nodes:
                     return brokers
                 last_error = f"{len(brokers)} of {self.nodes} brokers registered"
@@ -299,7 +300,7 @@ class LocalCluster:
         brokers: list[BrokerInfo] = []
         if running:
             try:
-                brokers = describe_brokers(self.bootstrap)
+                brokers = describe_brokers(KafkaAccess.plain(self.bootstrap))
             except Exception:  # noqa: BLE001 - a status report shows what it can
                 brokers = []
         return running, brokers
@@ -347,15 +348,12 @@ def _reap(pid: int) -> None:
         pass
 
 
-def describe_brokers(bootstrap: str, timeout_ms: int = 3000) -> list[BrokerInfo]:
+def describe_brokers(kafka: KafkaAccess, timeout_ms: int = 3000) -> list[BrokerInfo]:
     """Ask the cluster for its brokers through a real metadata request."""
     from kafka import KafkaAdminClient
 
     admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap.split(","),
-        request_timeout_ms=timeout_ms,
-        bootstrap_timeout_ms=timeout_ms,
-        client_id="lienthong-ops",
+        **kafka.kafka_python(request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms, client_id="lienthong-ops")
     )
     try:
         meta = admin.describe_cluster()
