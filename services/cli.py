@@ -3,6 +3,7 @@
 Usage::
 
     lienthong kafka up [--nodes 3]      lienthong kafka status | down | reset
+    lienthong kafka up --secure         a SASL_SSL broker beside the plain one (prints how clients connect)
     lienthong topics apply [--check]    lienthong topics list
     lienthong worker
 
@@ -27,12 +28,30 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
+SECURE_BASE_PORT = 19392  # beside the plain broker's 19092-19094 (and its controllers' 19192-19194)
+
+
 def _cluster(settings: Settings, args: argparse.Namespace) -> LocalCluster:
     from services.ops.kafka_local import LocalCluster
 
-    base_dir = Path(args.dir) if args.dir else settings.data_dir / "kafka"
-    port = args.base_port or int(settings.servers[0].rsplit(":", 1)[1])
-    return LocalCluster(base_dir=base_dir, nodes=args.nodes, base_port=port)
+    if args.secure:
+        base_dir = Path(args.dir) if args.dir else settings.data_dir / "kafka-secure"
+        port = args.base_port or SECURE_BASE_PORT
+    else:
+        base_dir = Path(args.dir) if args.dir else settings.data_dir / "kafka"
+        port = args.base_port or int(settings.servers[0].rsplit(":", 1)[1])
+    return LocalCluster(base_dir=base_dir, nodes=args.nodes, base_port=port, secure=args.secure)
+
+
+def _print_connect(cluster: LocalCluster) -> None:
+    """The settings a client needs for the secured cluster; the password by reference, never printed."""
+    access = cluster.access
+    print("connect with (bash):")
+    for name, value in access.env().items():
+        if name == "LIENTHONG_KAFKA_SASL_PASSWORD":
+            print(f'  export {name}="$(cat {cluster.password_file.resolve()})"')
+        else:
+            print(f"  export {name}={value}")
 
 
 def cmd_kafka(settings: Settings, args: argparse.Namespace) -> int:
@@ -46,7 +65,9 @@ def cmd_kafka(settings: Settings, args: argparse.Namespace) -> int:
             verb = "already running" if len(was_running) == cluster.nodes else "started"
             print(f"Kafka {verb}: {len(brokers)} broker(s), bootstrap {cluster.bootstrap}")
             for b in brokers:
-                print(f"  broker {b.node_id}  PLAINTEXT://{b.host}:{b.port}")
+                print(f"  broker {b.node_id}  {cluster.listener}://{b.host}:{b.port}")
+            if cluster.secure:
+                _print_connect(cluster)
         elif args.action == "status":
             running, brokers = cluster.status()
             if not running:
@@ -57,7 +78,7 @@ def cmd_kafka(settings: Settings, args: argparse.Namespace) -> int:
                 print("  no metadata answer yet")
                 return 1
             for b in brokers:
-                print(f"  broker {b.node_id}  PLAINTEXT://{b.host}:{b.port}")
+                print(f"  broker {b.node_id}  {cluster.listener}://{b.host}:{b.port}")
         elif args.action == "down":
             pids = cluster.down()
             print(f"stopped {len(pids)} Kafka process(es)" if pids else "Kafka was not running")
@@ -67,7 +88,7 @@ def cmd_kafka(settings: Settings, args: argparse.Namespace) -> int:
             # The worker's RocksDB tables are a cache of the changelogs just deleted: faust refuses to start
             # on a table whose offsets are ahead of its changelog, so they go too.
             tables = settings.data_dir / "worker"
-            if not args.dir and tables.exists():
+            if not args.dir and not args.secure and tables.exists():
                 shutil.rmtree(tables)
                 print(f"worker table state removed ({tables})")
     except KafkaLocalError as exc:
@@ -279,6 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
     kafka.add_argument("--dir", help="state directory (default $LIENTHONG_DATA_DIR/kafka)")
     kafka.add_argument("--base-port", type=int, help="client port of node 1 (default from bootstrap servers)")
     kafka.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the brokers")
+    kafka.add_argument(
+        "--secure",
+        action="store_true",
+        help="a SASL_SSL (SCRAM-SHA-512) cluster with its own CA, in $LIENTHONG_DATA_DIR/kafka-secure on port"
+        f" {SECURE_BASE_PORT} unless --dir/--base-port say otherwise; `up` prints the settings clients need",
+    )
     kafka.set_defaults(func=cmd_kafka)
 
     topics = sub.add_parser("topics", help="the topic catalog (deploy/topics.yaml)")
