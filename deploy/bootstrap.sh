@@ -1,5 +1,6 @@
 # Sourced by deploy/run and deploy/test: makes this machine able to run lienthong, idempotently.
 #   - Java 17+ and Maven (apt-get, as root or with passwordless sudo), for the Kafka broker;
+#   - openssl (apt-get), for the certificates of the secured broker (`lienthong kafka up --secure`);
 #   - Chromium and Noto fonts (apt-get), for the dashboard's end-to-end browser test;
 #   - Python 3.11+ with venv, and the project's virtualenv in .venv with pinned dependencies
 #     (deploy/constraints.txt), reinstalled only when pyproject.toml or the constraints change;
@@ -51,6 +52,7 @@ ensure_system() {
     missing+=("$(pick_jdk)")
   fi
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   command -v python3 >/dev/null 2>&1 || missing+=(python3)
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
   # the dashboard's browser test drives Debian's Chromium (no browser download); Noto renders Vietnamese

@@ -58,7 +58,7 @@ class EventLog:
 
 def create_app(settings: Settings) -> Worker:
     """A fresh worker wired with lienthong's flows (one per call: tests build their own)."""
-    kafka = KafkaClients(settings.servers, client_id=settings.app_id)
+    kafka = KafkaClients(settings.kafka, client_id=settings.app_id)
     catalog = load_catalog(
         settings.topic_catalog, list(default_agencies()), settings.replication_factor, settings.topic_prefix
     )
@@ -106,7 +106,7 @@ def _ensure_topics(settings: Settings, catalog: object) -> None:
     from services.ops.topics import Catalog, apply_catalog
 
     assert isinstance(catalog, Catalog)
-    admin = KafkaAdminClient(bootstrap_servers=settings.servers, client_id=f"{settings.app_id}-topics")
+    admin = KafkaAdminClient(**settings.kafka.kafka_python(client_id=f"{settings.app_id}-topics"))
     try:
         apply_catalog(admin, catalog.topics)
     finally:

@@ -3,6 +3,7 @@
 Usage::
 
     lienthong kafka up [--nodes 3]      lienthong kafka status | down | reset
+    lienthong kafka up --secure         a SASL_SSL broker beside the plain one (prints how clients connect)
     lienthong topics apply [--check]    lienthong topics list
     lienthong topics k8s --replication-factor 3 --output deploy/k8s/base/kafka/topics.yaml
     lienthong worker
@@ -30,12 +31,30 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
+SECURE_BASE_PORT = 19392  # beside the plain broker's 19092-19094 (and its controllers' 19192-19194)
+
+
 def _cluster(settings: Settings, args: argparse.Namespace) -> LocalCluster:
     from services.ops.kafka_local import LocalCluster
 
-    base_dir = Path(args.dir) if args.dir else settings.data_dir / "kafka"
-    port = args.base_port or int(settings.servers[0].rsplit(":", 1)[1])
-    return LocalCluster(base_dir=base_dir, nodes=args.nodes, base_port=port)
+    if args.secure:
+        base_dir = Path(args.dir) if args.dir else settings.data_dir / "kafka-secure"
+        port = args.base_port or SECURE_BASE_PORT
+    else:
+        base_dir = Path(args.dir) if args.dir else settings.data_dir / "kafka"
+        port = args.base_port or int(settings.servers[0].rsplit(":", 1)[1])
+    return LocalCluster(base_dir=base_dir, nodes=args.nodes, base_port=port, secure=args.secure)
+
+
+def _print_connect(cluster: LocalCluster) -> None:
+    """The settings a client needs for the secured cluster; the password by reference, never printed."""
+    access = cluster.access
+    print("connect with (bash):")
+    for name, value in access.env().items():
+        if name == "LIENTHONG_KAFKA_SASL_PASSWORD":
+            print(f'  export {name}="$(cat {cluster.password_file.resolve()})"')
+        else:
+            print(f"  export {name}={value}")
 
 
 def cmd_kafka(settings: Settings, args: argparse.Namespace) -> int:
@@ -49,7 +68,9 @@ def cmd_kafka(settings: Settings, args: argparse.Namespace) -> int:
             verb = "already running" if len(was_running) == cluster.nodes else "started"
             print(f"Kafka {verb}: {len(brokers)} broker(s), bootstrap {cluster.bootstrap}")
             for b in brokers:
-                print(f"  broker {b.node_id}  PLAINTEXT://{b.host}:{b.port}")
+                print(f"  broker {b.node_id}  {cluster.listener}://{b.host}:{b.port}")
+            if cluster.secure:
+                _print_connect(cluster)
         elif args.action == "status":
             running, brokers = cluster.status()
             if not running:
@@ -60,7 +81,7 @@ def cmd_kafka(settings: Settings, args: argparse.Namespace) -> int:
                 print("  no metadata answer yet")
                 return 1
             for b in brokers:
-                print(f"  broker {b.node_id}  PLAINTEXT://{b.host}:{b.port}")
+                print(f"  broker {b.node_id}  {cluster.listener}://{b.host}:{b.port}")
         elif args.action == "down":
             pids = cluster.down()
             print(f"stopped {len(pids)} Kafka process(es)" if pids else "Kafka was not running")
@@ -70,7 +91,7 @@ def cmd_kafka(settings: Settings, args: argparse.Namespace) -> int:
             # The worker's RocksDB tables are a cache of the changelogs just deleted: faust refuses to start
             # on a table whose offsets are ahead of its changelog, so they go too.
             tables = settings.data_dir / "worker"
-            if not args.dir and tables.exists():
+            if not args.dir and not args.secure and tables.exists():
                 shutil.rmtree(tables)
                 print(f"worker table state removed ({tables})")
     except KafkaLocalError as exc:
@@ -154,13 +175,12 @@ def _admin(settings: Settings) -> Any:
 
     try:
         return KafkaAdminClient(
-            bootstrap_servers=settings.servers,
-            client_id="lienthong-cli",
-            request_timeout_ms=10000,
-            bootstrap_timeout_ms=5000,
+            **settings.kafka.kafka_python(
+                client_id="lienthong-cli", request_timeout_ms=10000, bootstrap_timeout_ms=5000
+            )
         )
     except KafkaError as exc:
-        raise CliError(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}") from None
+        raise CliError(f"cannot reach Kafka at {settings.kafka}: {exc}") from None
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -237,11 +257,11 @@ def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
     receipts = prefixed(RECEIPTS, settings.topic_prefix)
     try:
         with reading(topic) as advance:
-            letters = read_letters(settings.bootstrap_servers, topic, advance=advance)
+            letters = read_letters(settings.kafka, topic, advance=advance)
         with reading(receipts) as advance:
-            marks = redriven(settings.bootstrap_servers, receipts, advance=advance)
+            marks = redriven(settings.kafka, receipts, advance=advance)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
-        raise CliError(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
+        raise CliError(f"cannot read {topic} at {settings.kafka}: {exc}") from None
     if args.action == "list":
         if letters:
             letters_table(letters, marks).print()
@@ -271,7 +291,7 @@ def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
             print(json.dumps({"ref": letter.ref, **body}, ensure_ascii=False, indent=2))
         return 0
     for letter in chosen:
-        redrive(settings.bootstrap_servers, letter, receipts)
+        redrive(settings.kafka, letter, receipts)
         print(f"redriven {letter.ref} -> {letter.record.source_topic}")
     return 0
 
@@ -287,7 +307,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
     try:
         report = audit(settings, grace_s=args.grace, progress=None if args.json else progress)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
-        raise CliError(f"cannot audit at {settings.bootstrap_servers}: {type(exc).__name__}: {exc}") from None
+        raise CliError(f"cannot audit at {settings.kafka}: {type(exc).__name__}: {exc}") from None
     summary = report.summary()
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -356,6 +376,12 @@ def build_parser() -> argparse.ArgumentParser:
     kafka.add_argument("--dir", help="state directory (default $LIENTHONG_DATA_DIR/kafka)")
     kafka.add_argument("--base-port", type=int, help="client port of node 1 (default from bootstrap servers)")
     kafka.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the brokers")
+    kafka.add_argument(
+        "--secure",
+        action="store_true",
+        help="a SASL_SSL (SCRAM-SHA-512) cluster with its own CA, in $LIENTHONG_DATA_DIR/kafka-secure on port"
+        f" {SECURE_BASE_PORT} unless --dir/--base-port say otherwise; `up` prints the settings clients need",
+    )
     kafka.set_defaults(func=cmd_kafka)
 
     topics = sub.add_parser("topics", help="the topic catalog (deploy/topics.yaml)")

@@ -12,12 +12,16 @@ and the CLI call :func:`load_settings` once.
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["REPO_ROOT", "Settings", "SettingsError", "load_settings"]
+from services.kafka_access import KafkaAccess
+
+__all__ = ["REPO_ROOT", "Settings", "SettingsError", "load_settings", "settings_for"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,6 +91,59 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(default="Asia/Ho_Chi_Minh")
     log_level: str = Field(default="info", description="crit|error|warn|info|debug")
+
+    # -- reaching a secured Kafka (every client: services.kafka_access) --------------------------------
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients talk to the brokers: TLS (SSL), SASL, both (SASL_SSL), neither"
+    )
+    kafka_ssl_cafile: FilePath | None = Field(
+        default=None, description="PEM file of the CA that signed the brokers' certificates; unset: the system's CAs"
+    )
+    kafka_ssl_certfile: FilePath | None = Field(
+        default=None, description="PEM client certificate, when the brokers require one (with the key file)"
+    )
+    kafka_ssl_keyfile: FilePath | None = Field(default=None, description="PEM private key of the client certificate")
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism (PLAIN only over TLS: it sends the password)"
+    )
+    kafka_sasl_username: str | None = Field(default=None, min_length=1, description="SASL user")
+    kafka_sasl_password: SecretStr | None = Field(default=None, min_length=1, description="SASL password")
+
+    @model_validator(mode="after")
+    def _kafka_security(self) -> Settings:
+        protocol = self.kafka_security_protocol
+        tls, sasl = protocol in {"SSL", "SASL_SSL"}, protocol in {"SASL_PLAINTEXT", "SASL_SSL"}
+        files = {"CAFILE": self.kafka_ssl_cafile, "CERTFILE": self.kafka_ssl_certfile}
+        files["KEYFILE"] = self.kafka_ssl_keyfile
+        for name, value in files.items():
+            if value is not None and not tls:
+                raise ValueError(f"LIENTHONG_KAFKA_SSL_{name} is set but the protocol is {protocol} (no TLS)")
+        if (self.kafka_ssl_certfile is None) != (self.kafka_ssl_keyfile is None):
+            raise ValueError("LIENTHONG_KAFKA_SSL_CERTFILE and LIENTHONG_KAFKA_SSL_KEYFILE go together")
+        if sasl and (self.kafka_sasl_username is None or self.kafka_sasl_password is None):
+            raise ValueError(
+                f"LIENTHONG_KAFKA_SECURITY_PROTOCOL={protocol} needs LIENTHONG_KAFKA_SASL_USERNAME and _PASSWORD"
+            )
+        if not sasl and (self.kafka_sasl_username is not None or self.kafka_sasl_password is not None):
+            raise ValueError(f"LIENTHONG_KAFKA_SASL_USERNAME/_PASSWORD are set but the protocol is {protocol}")
+        if protocol == "SASL_PLAINTEXT" and self.kafka_sasl_mechanism == "PLAIN":
+            raise ValueError("SASL PLAIN without TLS would send the Kafka password in clear: use SASL_SSL")
+        return self
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """Where Kafka is and how to get in: what every client is made from."""
+        sasl = self.kafka_security_protocol in {"SASL_PLAINTEXT", "SASL_SSL"}
+        return KafkaAccess(
+            servers=tuple(self.servers),
+            security_protocol=self.kafka_security_protocol,
+            ssl_cafile=_str(self.kafka_ssl_cafile),
+            ssl_certfile=_str(self.kafka_ssl_certfile),
+            ssl_keyfile=_str(self.kafka_ssl_keyfile),
+            sasl_mechanism=self.kafka_sasl_mechanism if sasl else None,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password,
+        )
 
     @field_validator("bootstrap_servers")
     @classmethod
@@ -228,6 +285,10 @@ class Settings(BaseSettings):
         return list(dict.fromkeys([self.app_id, *extra]))
 
 
+def _str(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build the settings from the environment (and explicit overrides), or fail in one line."""
     try:
@@ -236,3 +297,10 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         name = "LIENTHONG_" + str(first["loc"][0]).upper() if first["loc"] else "LIENTHONG_*"
         raise SettingsError(f"bad setting {name}: {first['msg']}") from None
+
+
+def settings_for(env: Mapping[str, str]) -> Settings:
+    """The settings a child process started with ``env`` (over this process's environment) will have: what its
+    parent needs to reach the same Kafka the same way."""
+    prefix = Settings.model_config["env_prefix"]
+    return load_settings(**{k.removeprefix(prefix).lower(): v for k, v in env.items() if k.startswith(prefix)})

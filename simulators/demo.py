@@ -300,8 +300,8 @@ async def _safe_ledger(stack: Stack, code: str) -> dict[str, Any] | None:
 async def _summary(stack: Stack, codes: list[str], settings: Settings, since: datetime) -> DemoSummary:
     ledgers = [x for x in [await _safe_ledger(stack, c) for c in codes] if x is not None]
     prefix = settings.topic_prefix
-    quarantined = await asyncio.to_thread(read_letters, settings.bootstrap_servers, f"{prefix}.quarantine")
-    dead = await asyncio.to_thread(read_letters, settings.bootstrap_servers, f"{prefix}.deadletter")
+    quarantined = await asyncio.to_thread(read_letters, settings.kafka, f"{prefix}.quarantine")
+    dead = await asyncio.to_thread(read_letters, settings.kafka, f"{prefix}.deadletter")
     after = since.astimezone(UTC).isoformat()  # letters of this run only
     quarantined = [x for x in quarantined if x.record.failed_at >= after]
     dead = [x for x in dead if x.record.failed_at >= after]

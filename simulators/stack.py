@@ -24,7 +24,9 @@ import httpx
 import yaml
 
 from schemas.agencies import default_agencies
+from services.kafka_access import KafkaAccess
 from services.relay.auth import CredentialStore
+from services.settings import settings_for
 from simulators.agency import SimulatedAgency
 from simulators.balancer import Balancer
 from simulators.processes import Process, free_port
@@ -107,6 +109,11 @@ class Stack:
             "LIENTHONG_LOG_LEVEL": "info",
             **self.extra,
         }
+
+    @property
+    def kafka(self) -> KafkaAccess:
+        """How the stack's workers reach Kafka (``extra`` may hold TLS and SASL settings): for its own clients."""
+        return settings_for(self.env).kafka
 
     def topic(self, suffix: str) -> str:
         return f"{self.prefix}.{suffix}"
@@ -222,7 +229,7 @@ class Stack:
         if self.balancer is not None:
             await self.balancer.stop()
         if self.ephemeral:
-            await asyncio.to_thread(drop_topics, self.bootstrap, self.prefix, [self.group, *groups])
+            await asyncio.to_thread(drop_topics, self.kafka, self.prefix, [self.group, *groups])
 
     def tail(self) -> str:
         return "\n".join(f"--- worker {i} ---\n{p.tail(60)}" for i, p in enumerate(self.procs) if p is not None)
@@ -264,12 +271,12 @@ class Stack:
         ]
 
 
-def drop_topics(bootstrap: str, prefix: str, groups: list[str]) -> None:
+def drop_topics(kafka: KafkaAccess, prefix: str, groups: list[str]) -> None:
     """Delete the topics named ``<prefix>.*`` / ``<prefix>-*`` and the given consumer groups."""
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), request_timeout_ms=20000)
+    admin = KafkaAdminClient(**kafka.kafka_python(request_timeout_ms=20000))
     try:
         mine = [t for t in admin.list_topics() if t.startswith((f"{prefix}.", f"{prefix}-"))]
         if mine:

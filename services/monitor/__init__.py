@@ -60,7 +60,7 @@ def install_monitor(worker: Worker, settings: Settings, log: EventLog, relay: Re
         quarantine_topic=relay.topics.quarantine,
     )
     tracker = LagTracker(window=settings.monitor_window)
-    probe = KafkaProbe(settings.bootstrap_servers, client_id=f"{settings.app_id}-monitor")
+    probe = KafkaProbe(settings.kafka, client_id=f"{settings.app_id}-monitor")
     reads = {p.group: list(p.topics) for p in worker.processors}  # this worker's groups and what they read
     groups = list(dict.fromkeys([*reads, *settings.monitor_group_list]))
     install_sampler(worker, monitor, probe, tracker, groups, settings.monitor_sample_s, reads)

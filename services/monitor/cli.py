@@ -56,9 +56,9 @@ def _states(settings: Settings) -> list[Any]:
 
     topic = prefixed(STATE_LOG, settings.topic_prefix)
     try:
-        records = read_topic(settings.bootstrap_servers, topic)
+        records = read_topic(settings.kafka, topic)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
-        raise _fail(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
+        raise _fail(f"cannot read {topic} at {settings.kafka}: {exc}") from None
     latest: dict[bytes, bytes | None] = {}
     for _, _, key, value in records:
         if key is not None:
@@ -144,7 +144,7 @@ def _technical(settings: Settings, args: argparse.Namespace) -> int:
         raise _fail("--samples must be 2 or more: one sample cannot tell a consumer that stopped from one that moves")
     reads = group_topics(settings)
     groups = args.group or list(dict.fromkeys([*reads, *settings.monitor_group_list]))
-    probe = KafkaProbe(settings.bootstrap_servers, client_id="lienthong-cli")
+    probe = KafkaProbe(settings.kafka, client_id="lienthong-cli")
     try:
         window = sample_window(probe, groups, reads, args.samples, args.window, progress=_sample_progress())
     finally:

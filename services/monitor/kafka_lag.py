@@ -10,7 +10,7 @@
 
 Usage::
 
-    probe = KafkaProbe("127.0.0.1:19092")
+    probe = KafkaProbe(settings.kafka)
     probes = probe.probe(["lienthong"], time.time())
     counts = probe.topic_records(["lienthong.deadletter"])
     probe.close()
@@ -23,6 +23,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from services.kafka_access import KafkaAccess
 from services.monitor.technical import Probe
 
 __all__ = ["KafkaProbe", "group_topics"]
@@ -33,8 +34,8 @@ log = logging.getLogger(__name__)
 class KafkaProbe:
     """One admin client, created on first use and again after a failure. Thread-safe (one call at a time)."""
 
-    def __init__(self, bootstrap: str, client_id: str = "lienthong-monitor", timeout_ms: int = 5000) -> None:
-        self.servers = bootstrap.split(",")
+    def __init__(self, kafka: KafkaAccess, client_id: str = "lienthong-monitor", timeout_ms: int = 5000) -> None:
+        self.kafka = kafka
         self.client_id = client_id
         self.timeout_ms = timeout_ms
         self._admin: Any = None
@@ -45,10 +46,11 @@ class KafkaProbe:
             from kafka import KafkaAdminClient
 
             self._admin = KafkaAdminClient(
-                bootstrap_servers=self.servers,
-                client_id=self.client_id,
-                request_timeout_ms=self.timeout_ms,
-                bootstrap_timeout_ms=self.timeout_ms,
+                **self.kafka.kafka_python(
+                    client_id=self.client_id,
+                    request_timeout_ms=self.timeout_ms,
+                    bootstrap_timeout_ms=self.timeout_ms,
+                )
             )
         return self._admin
 

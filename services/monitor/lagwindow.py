@@ -9,7 +9,7 @@ how many samples each status rests on. With one sample every partition with lag 
 
 Usage::
 
-    window = sample_window(KafkaProbe(bootstrap), ["lienthong"], reads, samples=6, window_s=30)
+    window = sample_window(KafkaProbe(settings.kafka), ["lienthong"], reads, samples=6, window_s=30)
     technical_table(window).print(); print(*window_summary(window), sep="\\n")
 """
 

@@ -102,13 +102,13 @@ def audit(settings: Settings, grace_s: float = 120.0, progress: Callable[[str], 
     from services.relay.topics import make_topics
 
     topics = make_topics(list(default_agencies()), settings.topic_prefix)
-    bootstrap = settings.bootstrap_servers
+    kafka = settings.kafka
     say = progress or (lambda _: None)
     report = AuditReport()
 
     say("reading receipts ...")
     outcomes: Counter[tuple[str, int, int]] = Counter()
-    for rec in read_topic(bootstrap, topics.receipts, say):
+    for rec in read_topic(kafka, topics.receipts, say):
         doc = _doc(rec.value)
         if doc is not None and {"topic", "partition", "offset"} <= doc.keys():
             outcomes[(str(doc["topic"]), int(doc["partition"]), int(doc["offset"]))] += 1
@@ -116,7 +116,7 @@ def audit(settings: Settings, grace_s: float = 120.0, progress: Callable[[str], 
     quarantined_ids: set[str] = set()
     for name in (topics.quarantine, topics.deadletter):
         say(f"reading {name} ...")
-        for rec in read_topic(bootstrap, name, say):
+        for rec in read_topic(kafka, name, say):
             doc = _doc(rec.value) or {}
             if doc.get("source_partition") is not None and doc.get("source_offset") is not None:
                 topic = str(doc.get("source_topic"))
@@ -125,12 +125,12 @@ def audit(settings: Settings, grace_s: float = 120.0, progress: Callable[[str], 
                 quarantined_ids.add(str(doc["event_id"]))
     say("reading the ledgers ...")
     seen: set[str] = set()
-    for value in _latest(read_topic(bootstrap, topics.ledger, say)).values():
+    for value in _latest(read_topic(kafka, topics.ledger, say)).values():
         seen.update((_doc(value) or {}).get("seen", []))
 
-    committed = committed_offsets(bootstrap, settings.app_id)
+    committed = committed_offsets(kafka, settings.app_id)
     say(f"reading {topics.events} ...")
-    for rec in read_topic(bootstrap, topics.events, say):
+    for rec in read_topic(kafka, topics.events, say):
         report.events += 1
         ref = (rec.topic, rec.partition, rec.offset)
         event_id = (_doc(rec.value) or {}).get("id")
@@ -147,9 +147,9 @@ def audit(settings: Settings, grace_s: float = 120.0, progress: Callable[[str], 
         else:
             report.events_lost.append(Missing(rec, str(event_id) if event_id is not None else None))
 
-    delivered = committed_offsets(bootstrap, f"{settings.app_id}.deliver")
+    delivered = committed_offsets(kafka, f"{settings.app_id}.deliver")
     for name in sorted(topics.outbound.values()):
-        for rec in read_topic(bootstrap, name):
+        for rec in read_topic(kafka, name):
             report.outbound += 1
             ref = (rec.topic, rec.partition, rec.offset)
             if outcomes[ref] > 1:
@@ -190,10 +190,10 @@ def _audit_alerts(settings: Settings, report: AuditReport, grace_s: float, say: 
     say("reading the watchdog's states and the alerts ...")
     sent = {
         str(d["id"])
-        for r in read_topic(settings.bootstrap_servers, prefixed(ALERTS, settings.topic_prefix))
+        for r in read_topic(settings.kafka, prefixed(ALERTS, settings.topic_prefix))
         if (d := _doc(r.value)) is not None and "id" in d
     }
-    for value in _latest(read_topic(settings.bootstrap_servers, prefixed(STATE_LOG, settings.topic_prefix))).values():
+    for value in _latest(read_topic(settings.kafka, prefixed(STATE_LOG, settings.topic_prefix))).values():
         if not value or not value.startswith(b"{"):
             continue
         state = WatchState.model_validate_json(value)
@@ -219,7 +219,7 @@ def repair(settings: Settings, report: AuditReport) -> int:
     from services.relay.topics import prefixed
     from services.watchdog.tables import ALERTS
 
-    producer = KafkaProducer(bootstrap_servers=settings.servers, acks="all", enable_idempotence=True)
+    producer = KafkaProducer(**settings.kafka.kafka_python(acks="all", enable_idempotence=True))
     written = 0
     try:
         futures = []

@@ -10,6 +10,11 @@ Usage::
 Each node runs in combined mode (broker + controller) with a static controller quorum, so ``nodes=3``
 gives one three-broker cluster on distinct ports. State lives under ``base_dir``:
 ``cluster.json`` (cluster id, node count, ports) and ``node-<id>/`` (config, data, log, pid).
+
+``secure=True`` gives the brokers one SASL_SSL listener instead of PLAINTEXT (TLS with a CA made here by
+openssl, SCRAM-SHA-512 logins; the user ``admin`` is written into the storage when it is formatted), also
+between brokers; only the controller quorum stays PLAINTEXT on loopback. ``cluster.access`` is how a client
+gets in: ``tls/ca.pem`` to trust, the password in ``admin.password`` (mode 0600).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -27,6 +33,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.kafka_access import KafkaAccess
+from services.ops.kafka_tls import TlsError, TlsFiles, ensure_tls
 from services.settings import REPO_ROOT
 
 __all__ = ["BrokerInfo", "KafkaLocalError", "LocalCluster", "check_tools"]
@@ -35,6 +43,8 @@ POM = REPO_ROOT / "deploy" / "local" / "pom.xml"
 LOG4J = REPO_ROOT / "deploy" / "local" / "log4j2.yaml"
 LIBS_DIR = REPO_ROOT / ".local" / "kafka-libs"
 MIN_JAVA = 17
+SCRAM = "SCRAM-SHA-512"
+ADMIN = "admin"
 
 
 class KafkaLocalError(RuntimeError):
@@ -127,13 +137,16 @@ def _alive(pid: int, started: int | None) -> bool:
 class LocalCluster:
     """N Kafka nodes on 127.0.0.1: client ports ``base_port + i``, controller ports ``base_port + 100 + i``."""
 
-    def __init__(self, base_dir: Path, nodes: int = 1, base_port: int = 19092, heap: str = "1g") -> None:
+    def __init__(
+        self, base_dir: Path, nodes: int = 1, base_port: int = 19092, heap: str = "1g", secure: bool = False
+    ) -> None:
         if not 1 <= nodes <= 9:
             raise KafkaLocalError(f"--nodes must be between 1 and 9, got {nodes}")
         self.base_dir = base_dir
         self.nodes = nodes
         self.base_port = base_port
         self.heap = heap
+        self.secure = secure
 
     # -- layout -------------------------------------------------------------------------------------
     @property
@@ -152,6 +165,36 @@ class LocalCluster:
     @property
     def bootstrap(self) -> str:
         return ",".join(f"127.0.0.1:{self.client_port(n)}" for n in range(1, self.nodes + 1))
+
+    @property
+    def listener(self) -> str:
+        return "SASL_SSL" if self.secure else "PLAINTEXT"
+
+    @property
+    def tls(self) -> TlsFiles:
+        return TlsFiles(self.base_dir / "tls")
+
+    @property
+    def password_file(self) -> Path:
+        return self.base_dir / "admin.password"
+
+    @property
+    def access(self) -> KafkaAccess:
+        """How a client reaches this cluster (on a secure one: as ``admin``, trusting its CA)."""
+        if not self.secure:
+            return KafkaAccess.plain(self.bootstrap)
+        if not self.password_file.exists():
+            raise KafkaLocalError(f"{self.password_file} is missing: `lienthong kafka reset --secure` to start anew")
+        from pydantic import SecretStr
+
+        return KafkaAccess(
+            servers=tuple(self.bootstrap.split(",")),
+            security_protocol="SASL_SSL",
+            ssl_cafile=str(self.tls.ca.resolve()),
+            sasl_mechanism=SCRAM,
+            sasl_username=ADMIN,
+            sasl_password=SecretStr(self.password_file.read_text().strip()),
+        )
 
     def _load_state(self) -> dict[str, object] | None:
         if not self.state_file.exists():
@@ -186,15 +229,20 @@ class LocalCluster:
             raise KafkaLocalError(
                 f"{self.base_dir} holds a {state['nodes']}-node cluster; `lienthong kafka reset` to start anew"
             )
+        if state and bool(state.get("secure", False)) != self.secure:
+            kind = "secured (--secure)" if state.get("secure") else "plain"
+            raise KafkaLocalError(f"{self.base_dir} holds a {kind} cluster; use another --dir or `kafka reset` it")
         if state and int(str(state["base_port"])) != self.base_port:
             self.base_port = int(str(state["base_port"]))
         check_tools(need_maven=not (LIBS_DIR / ".resolved").exists())
         libs = resolve_jars()
         if state is None:
             cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-            state = {"cluster_id": cluster_id, "nodes": self.nodes, "base_port": self.base_port}
+            state = {"cluster_id": cluster_id, "nodes": self.nodes, "base_port": self.base_port, "secure": self.secure}
             self.base_dir.mkdir(parents=True, exist_ok=True)
             self.state_file.write_text(json.dumps(state, indent=2))
+        if self.secure:
+            self._secure_files()
         running = self.running()
         for node_id in range(1, self.nodes + 1):
             if node_id in running:
@@ -205,19 +253,54 @@ class LocalCluster:
             self._start(libs, node_id)
         return self.wait_ready(timeout_s)
 
+    def _secure_files(self) -> None:
+        """The CA and broker certificate, and the admin's password (made once, before the storage is formatted
+        with its SCRAM credentials)."""
+        try:
+            ensure_tls(self.tls.directory)
+        except TlsError as exc:
+            raise KafkaLocalError(str(exc)) from None
+        if not self.password_file.exists():
+            if any(self.base_dir.glob("node-*/data/meta.properties")):
+                raise KafkaLocalError(f"{self.password_file} is missing: `kafka reset --secure` to start anew")
+            self.password_file.touch(mode=0o600)
+            self.password_file.write_text(secrets.token_hex(24) + "\n")
+
+    def _security_props(self) -> dict[str, object]:
+        if not self.secure:
+            return {}
+        password = self.access.sasl_password
+        assert password is not None
+        jaas = (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{ADMIN}" password="{password.get_secret_value()}";'
+        )
+        return {
+            "sasl.enabled.mechanisms": SCRAM,
+            "sasl.mechanism.inter.broker.protocol": SCRAM,
+            f"listener.name.sasl_ssl.{SCRAM.lower()}.sasl.jaas.config": jaas,
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": self.tls.keystore.resolve(),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": self.tls.ca.resolve(),
+            "ssl.client.auth": "none",
+        }
+
     def _write_config(self, node_id: int) -> None:
         voters = ",".join(f"{n}@127.0.0.1:{self.controller_port(n)}" for n in range(1, self.nodes + 1))
         rf = min(3, self.nodes)
+        client = self.listener
         props = {
             "process.roles": "broker,controller",
             "node.id": node_id,
             "controller.quorum.voters": voters,
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.client_port(node_id)},"
+            "listeners": f"{client}://127.0.0.1:{self.client_port(node_id)},"
             f"CONTROLLER://127.0.0.1:{self.controller_port(node_id)}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.client_port(node_id)}",
+            "advertised.listeners": f"{client}://127.0.0.1:{self.client_port(node_id)}",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "inter.broker.listener.name": client,
+            "listener.security.protocol.map": f"CONTROLLER:PLAINTEXT,{client}:{client}",
+            **self._security_props(),
             "log.dirs": self.node_dir(node_id) / "data",
             "num.partitions": 3,
             "offsets.topic.replication.factor": rf,
@@ -231,7 +314,9 @@ class LocalCluster:
         }
         self.node_dir(node_id).mkdir(parents=True, exist_ok=True)
         text = "".join(f"{k}={v}\n" for k, v in props.items())
-        (self.node_dir(node_id) / "server.properties").write_text(text)
+        config = self.node_dir(node_id) / "server.properties"
+        config.touch(mode=0o600)  # on a secure cluster it holds the inter-broker password
+        config.write_text(text)
 
     def _java_cmd(self, libs: Path, main: str, args: Sequence[str]) -> list[str]:
         return [
@@ -249,7 +334,12 @@ class LocalCluster:
 
     def _format(self, libs: Path, node_id: int, cluster_id: str) -> None:
         config = self.node_dir(node_id) / "server.properties"
-        cmd = self._java_cmd(libs, "kafka.tools.StorageTool", ["format", "-t", cluster_id, "-c", str(config)])
+        args = ["format", "-t", cluster_id, "-c", str(config)]
+        if self.secure:  # the admin's SCRAM credentials go into the cluster's first metadata (KIP-900)
+            password = self.access.sasl_password
+            assert password is not None
+            args += ["--add-scram", f"{SCRAM}=[name={ADMIN},password={password.get_secret_value()}]"]
+        cmd = self._java_cmd(libs, "kafka.tools.StorageTool", args)
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-10:])
@@ -283,7 +373,7 @@ class LocalCluster:
             if len(self.running()) < self.nodes:
                 raise KafkaLocalError(f"a Kafka node exited during start-up:\n{self.log_tail()}")
             try:
-                brokers = describe_brokers(self.bootstrap)
+                brokers = describe_brokers(self.access)
                 if len(brokers) == self.nodes:
                     return brokers
                 last_error = f"{len(brokers)} of {self.nodes} brokers registered"
@@ -299,7 +389,7 @@ class LocalCluster:
         brokers: list[BrokerInfo] = []
         if running:
             try:
-                brokers = describe_brokers(self.bootstrap)
+                brokers = describe_brokers(self.access)
             except Exception:  # noqa: BLE001 - a status report shows what it can
                 brokers = []
         return running, brokers
@@ -347,15 +437,12 @@ def _reap(pid: int) -> None:
         pass
 
 
-def describe_brokers(bootstrap: str, timeout_ms: int = 3000) -> list[BrokerInfo]:
+def describe_brokers(kafka: KafkaAccess, timeout_ms: int = 3000) -> list[BrokerInfo]:
     """Ask the cluster for its brokers through a real metadata request."""
     from kafka import KafkaAdminClient
 
     admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap.split(","),
-        request_timeout_ms=timeout_ms,
-        bootstrap_timeout_ms=timeout_ms,
-        client_id="lienthong-ops",
+        **kafka.kafka_python(request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms, client_id="lienthong-ops")
     )
     try:
         meta = admin.describe_cluster()

@@ -1,8 +1,8 @@
 """Reading Kafka back for operators' tools (the audit, ``dlq``, ``alerts list``): whole topics and the
 consumer groups' committed offsets, without joining any group.
 
-    records = read_topic("127.0.0.1:19092", "lienthong.receipts", progress=print)
-    committed = committed_offsets("127.0.0.1:19092", "lienthong")   # {(topic, partition): offset}
+    records = read_topic(settings.kafka, "lienthong.receipts", progress=print)
+    committed = committed_offsets(settings.kafka, "lienthong")   # {(topic, partition): offset}
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from services.kafka_access import KafkaAccess
 
 __all__ = ["Record", "committed_offsets", "end_offsets", "read_topic"]
 
@@ -25,7 +27,7 @@ class Record:
 
 
 def read_topic(
-    bootstrap: str,
+    kafka: KafkaAccess,
     topic: str,
     progress: Callable[[str], None] | None = None,
     timeout_s: float = 300.0,
@@ -35,9 +37,7 @@ def read_topic(
     ``progress`` gets a line every 100,000 records; ``advance`` (offsets read, offsets to read) every poll."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap.split(","), enable_auto_commit=False, max_partition_fetch_bytes=8 << 20
-    )
+    consumer = KafkaConsumer(**kafka.kafka_python(enable_auto_commit=False, max_partition_fetch_bytes=8 << 20))
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or set())]
         if not tps:
@@ -69,12 +69,12 @@ def read_topic(
         consumer.close()
 
 
-def committed_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
+def committed_offsets(kafka: KafkaAccess, group: str) -> dict[tuple[str, int], int]:
     """The offsets ``group`` committed, by (topic, partition); empty if it never committed."""
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","), client_id="lienthong-readback")
+    admin = KafkaAdminClient(**kafka.kafka_python(client_id="lienthong-readback"))
     try:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
     except KafkaError:
@@ -84,10 +84,10 @@ def committed_offsets(bootstrap: str, group: str) -> dict[tuple[str, int], int]:
     return {(tp.topic, tp.partition): meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
 
 
-def end_offsets(bootstrap: str, topics: list[str]) -> dict[tuple[str, int], int]:
+def end_offsets(kafka: KafkaAccess, topics: list[str]) -> dict[tuple[str, int], int]:
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka.kafka_python(enable_auto_commit=False))
     try:
         tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or set())]
         return {(tp.topic, tp.partition): offset for tp, offset in consumer.end_offsets(tps).items()}

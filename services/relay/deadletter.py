@@ -11,8 +11,8 @@ Two topics hold what could not go on, each record with its reason:
 Usage::
 
     record = DeadLetter.for_delivery(...)      # built by the delivery agent
-    letters = read_letters(bootstrap, "lienthong.deadletter")
-    redrive(bootstrap, letters[0])
+    letters = read_letters(settings.kafka, "lienthong.deadletter")
+    redrive(settings.kafka, letters[0])
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from services.failures import failure_site
+from services.kafka_access import KafkaAccess
 
 __all__ = ["DeadLetter", "Letter", "failure_site", "read_letters", "redrive", "redriven"]
 
@@ -87,13 +88,13 @@ class Letter:
 
 
 def read_letters(
-    bootstrap: str, topic: str, timeout_ms: int = 2000, advance: Callable[[int, int], None] | None = None
+    kafka: KafkaAccess, topic: str, timeout_ms: int = 2000, advance: Callable[[int, int], None] | None = None
 ) -> list[Letter]:
     """Every record of ``topic`` from the beginning, in partition/offset order (no consumer group);
     ``advance`` gets (offsets read, offsets to read) after each poll (the CLI's progress)."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka.kafka_python(enable_auto_commit=False))
     try:
         parts = consumer.partitions_for_topic(topic) or set()
         tps = [TopicPartition(topic, p) for p in sorted(parts)]
@@ -127,13 +128,13 @@ def read_letters(
 
 
 def redriven(
-    bootstrap: str, receipts_topic: str, advance: Callable[[int, int], None] | None = None
+    kafka: KafkaAccess, receipts_topic: str, advance: Callable[[int, int], None] | None = None
 ) -> dict[tuple[str, int, int], str]:
     """The letters already redriven: (letter topic, partition, offset) -> when (from their receipts)."""
     from services.ops.readback import read_topic
 
     marks: dict[tuple[str, int, int], str] = {}
-    for rec in read_topic(bootstrap, receipts_topic, advance=advance):
+    for rec in read_topic(kafka, receipts_topic, advance=advance):
         try:
             doc = json.loads(rec.value or b"")
         except ValueError:
@@ -145,14 +146,14 @@ def redriven(
     return marks
 
 
-def redrive(bootstrap: str, letter: Letter, receipts_topic: str | None = None) -> None:
+def redrive(kafka: KafkaAccess, letter: Letter, receipts_topic: str | None = None) -> None:
     """Put the original payload back where it came from (acks=all), marked with where it was redriven from;
     then record the redrive (a ``redriven`` receipt), so ``dlq redrive --all`` does not do it again."""
     from kafka import KafkaProducer
 
     from services.relay.receipts import Receipt
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
+    producer = KafkaProducer(**kafka.kafka_python(acks="all"))
     try:
         headers = [
             ("content-type", b"application/cloudevents+json; charset=utf-8"),

@@ -3,7 +3,7 @@
 Every producer writes with ``acks=all`` and idempotence (a retried send is stored once, in order), so a
 send acknowledged is on every in-sync replica; every consumer commits by hand, only what was processed.
 
-    kafka = KafkaClients(["127.0.0.1:19092"])
+    kafka = KafkaClients(settings.kafka)       # KafkaAccess: servers, TLS and SASL (services.kafka_access)
     producer = kafka.producer()
     consumer = kafka.consumer(group_id="lienthong", group_instance_id="host-6066")
 """
@@ -11,11 +11,13 @@ send acknowledged is on every in-sync replica; every consumer commits by hand, o
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka.partitioner.default import murmur2
+
+from services.kafka_access import KafkaAccess
 
 __all__ = ["KafkaClients", "Producer", "partition_of"]
 
@@ -27,40 +29,35 @@ def partition_of(key: bytes, partitions: int) -> int:
 
 @dataclass(frozen=True)
 class KafkaClients:
-    """Connection settings shared by every client of a worker (TLS and SASL settings join ``extra``)."""
+    """Connection settings shared by every client of a worker: ``access`` carries the TLS and SASL settings."""
 
-    servers: list[str]
+    access: KafkaAccess
     client_id: str = "lienthong"
-    extra: dict[str, Any] = field(default_factory=dict)
     request_timeout_ms: int = 15_000
 
     def producer(self, **overrides: Any) -> AIOKafkaProducer:
         options: dict[str, Any] = {
-            "bootstrap_servers": self.servers,
             "client_id": self.client_id,
             "acks": "all",
             "enable_idempotence": True,
             "linger_ms": 1,
             "request_timeout_ms": self.request_timeout_ms,
             "max_batch_size": 256 * 1024,
-            **self.extra,
             **overrides,
         }
-        return AIOKafkaProducer(**options)
+        return AIOKafkaProducer(**self.access.aiokafka(**options))
 
     def consumer(self, *topics: str, **overrides: Any) -> AIOKafkaConsumer:
         options: dict[str, Any] = {
-            "bootstrap_servers": self.servers,
             "client_id": self.client_id,
             "enable_auto_commit": False,
             "auto_offset_reset": "earliest",
             "fetch_max_wait_ms": 100,
             "request_timeout_ms": max(self.request_timeout_ms, 40_000),
             "max_partition_fetch_bytes": 4 * 1024 * 1024,
-            **self.extra,
             **overrides,
         }
-        return AIOKafkaConsumer(*topics, **options)
+        return AIOKafkaConsumer(*topics, **self.access.aiokafka(**options))
 
 
 class Producer:

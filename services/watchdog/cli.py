@@ -18,6 +18,7 @@ from typing import Any
 
 from services.clierror import HelpFormatter, agency_code, either_side
 from services.cliformat import Column, Table, both, when
+from services.kafka_access import KafkaAccess
 from services.settings import Settings
 
 __all__ = ["read_topic", "register"]
@@ -26,13 +27,13 @@ _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def read_topic(
-    bootstrap: str, topic: str, timeout_ms: int = 2000, advance: Callable[[int, int], None] | None = None
+    kafka: KafkaAccess, topic: str, timeout_ms: int = 2000, advance: Callable[[int, int], None] | None = None
 ) -> list[tuple[int, int, bytes | None, bytes | None]]:
     """Every record of ``topic`` from the beginning: (partition, offset, key, value), in order; ``advance``
     gets (offsets read, offsets to read) after each poll (the CLI's progress)."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka.kafka_python(enable_auto_commit=False))
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or set())]
         if not tps:
@@ -72,9 +73,9 @@ def _read(settings: Settings, name: str) -> list[tuple[int, int, bytes | None, b
     topic = prefixed(name, settings.topic_prefix)
     try:
         with reading(topic) as advance:
-            return read_topic(settings.bootstrap_servers, topic, advance=advance)
+            return read_topic(settings.kafka, topic, advance=advance)
     except Exception as exc:  # noqa: BLE001 - any client failure is reported in one line
-        raise _fail(f"cannot read {topic} at {settings.bootstrap_servers}: {exc}") from None
+        raise _fail(f"cannot read {topic} at {settings.kafka}: {exc}") from None
 
 
 def _documents(settings: Settings, name: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from services.kafka_access import KafkaAccess
 from simulators.processes import free_port
 from simulators.stack import drop_topics
 
@@ -34,7 +35,7 @@ def test_the_demo_plays_a_day_and_every_dossier_completes(kafka_bootstrap: str, 
             check=False,
         )
     finally:
-        drop_topics(kafka_bootstrap, prefix, [f"{prefix}-app"])
+        drop_topics(KafkaAccess.plain(kafka_bootstrap), prefix, [f"{prefix}-app"])
     out = done.stdout
     assert done.returncode == 0, f"{out[-2000:]}\n{done.stderr[-2000:]}"
     assert "/6  có kết quả" in out  # progress, in Vietnamese

@@ -253,5 +253,5 @@ def accepted_but_missing(stack: Stack) -> list[str]:
     """Event ids some agency was answered 202 for that are not on the event log (must be none)."""
     from services.ops.readback import read_topic
 
-    logged = {_event_id(r.value) for r in read_topic(stack.bootstrap, stack.topic("events"))}
+    logged = {_event_id(r.value) for r in read_topic(stack.kafka, stack.topic("events"))}
     return sorted(set(stack.posted) - logged)

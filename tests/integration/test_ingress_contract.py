@@ -86,7 +86,7 @@ async def test_a_reused_id_with_other_content_is_refused_also_after_a_restart(sy
     same = await _post(system, doc)
     assert same.status_code == 202
     assert same.headers.get("Idempotent-Replayed") == "true"
-    stored = [r for r in read_topic(system.bootstrap, system.topic("events")) if json.loads(r.value)["id"] == doc["id"]]
+    stored = [r for r in read_topic(system.kafka, system.topic("events")) if json.loads(r.value)["id"] == doc["id"]]
     assert len(stored) == 1  # the first content only, once
 
 
@@ -108,7 +108,7 @@ async def test_decomposed_vietnamese_is_accepted_and_stored_composed(system: Sys
     assert response.status_code == 202, response.text
     (stored,) = [
         json.loads(r.value)
-        for r in read_topic(system.bootstrap, system.topic("events"))
+        for r in read_topic(system.kafka, system.topic("events"))
         if json.loads(r.value)["id"] == doc["id"]
     ]
     assert stored["data"]["applicant"]["name"] == "Nguyễn Thị Hồng Nhung"
@@ -122,7 +122,7 @@ async def test_the_one_stop_shop_gets_404_for_a_dossier_that_does_not_exist(syst
     response = await system.agencies["one-stop"].post_event(handoff)
     assert response.status_code == 404, response.text
     assert response.json()["code"] == "unknown_dossier"
-    mine = [r for r in read_topic(system.bootstrap, system.topic("quarantine")) if code.encode() == r.key]
+    mine = [r for r in read_topic(system.kafka, system.topic("quarantine")) if code.encode() == r.key]
     assert mine == []  # refused at the door: nothing stored, nothing quarantined
 
 

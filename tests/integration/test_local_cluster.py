@@ -45,7 +45,7 @@ def test_three_nodes_form_one_cluster_and_up_is_idempotent(tmp_path: Path) -> No
         for node_id, port in ((1, 29092), (2, 29093), (3, 29094)):
             assert f"broker {node_id}  PLAINTEXT://127.0.0.1:{port}" in status.stdout
 
-        assert [b.node_id for b in describe_brokers(cluster.bootstrap)] == [1, 2, 3]
+        assert [b.node_id for b in describe_brokers(cluster.access)] == [1, 2, 3]
         admin = KafkaAdminClient(bootstrap_servers=cluster.bootstrap.split(","))
         admin.create_topics([NewTopic("replicated", 3, 3)])
         described = admin.describe_topics(["replicated"])[0]

@@ -65,7 +65,7 @@ async def open_dossier(system: System, wait: bool = True) -> tuple[str, Any]:
 
 
 def dead_letters(system: System, topic: str = "deadletter") -> list[Any]:
-    return read_letters(system.bootstrap, system.topic(topic))
+    return read_letters(system.kafka, system.topic(topic))
 
 
 # -- connector failure modes ---------------------------------------------------------------------------

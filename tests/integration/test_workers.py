@@ -151,9 +151,7 @@ async def test_one_event_id_posted_at_once_is_stored_once_and_other_content_is_r
         same = await asyncio.gather(*(one_stop.post_event(event) for _ in range(8)))
         assert [r.status_code for r in same] == [202] * 8
         assert len({r.text for r in same}) == 1  # the same answer for each
-        stored = [
-            r for r in read_topic(stack.bootstrap, stack.topic("events")) if json.loads(r.value)["id"] == event.id
-        ]
+        stored = [r for r in read_topic(stack.kafka, stack.topic("events")) if json.loads(r.value)["id"] == event.id]
         assert len(stored) == 1
         # one id, six different contents at once: exactly one wins, the others are told it is taken
         other = f"{code}-b"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 
+from services.kafka_access import KafkaAccess
 from services.ops.kafka_local import describe_brokers
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
@@ -21,7 +22,7 @@ def bootstrap_servers() -> str:
 def require_kafka(bootstrap: str, timeout_ms: int = 3000) -> int:
     """Return the broker count, or raise KafkaUnreachable with the one line a developer needs."""
     try:
-        brokers = describe_brokers(bootstrap, timeout_ms=timeout_ms)
+        brokers = describe_brokers(KafkaAccess.plain(bootstrap), timeout_ms=timeout_ms)
     except Exception as exc:  # noqa: BLE001 - whatever the client raised, the message is the same
         raise KafkaUnreachable(
             f"Kafka is not reachable at {bootstrap} ({type(exc).__name__}): "

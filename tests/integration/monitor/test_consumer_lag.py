@@ -115,14 +115,14 @@ async def test_a_partition_the_group_never_committed_on_counts_its_whole_backlog
 
     group, topic = stack.extra["PROBE_GROUP"] + "-never", stack.topic("probe-never")
     await asyncio.to_thread(lagging_group, stack.bootstrap, topic, group)
-    probe = KafkaProbe(stack.bootstrap)
+    probe = KafkaProbe(stack.kafka)
     try:
         (found,) = await asyncio.to_thread(probe.probe, [group], 0.0, {group: [topic]})
     finally:
         probe.close()
     assert found.committed == {(topic, 0): 4, (topic, 1): 10, (topic, 2): 0}
     fresh_group = group + "-fresh"  # reads the same topic, committed nowhere: all 30 records are pending
-    probe = KafkaProbe(stack.bootstrap)
+    probe = KafkaProbe(stack.kafka)
     try:
         (fresh,) = await asyncio.to_thread(probe.probe, [fresh_group], 0.0, {fresh_group: [topic]})
     finally:

@@ -26,7 +26,7 @@ def event_log(stack: MonitorStack) -> dict[str, list[Any]]:
     """Each dossier's events, each once, in the order they happened (the log's order among equal times)."""
     seen: set[str] = set()
     per_dossier: dict[str, list[tuple[Any, int, int]]] = defaultdict(list)
-    for partition, offset, _, value in read_topic(stack.bootstrap, stack.topic("events")):
+    for partition, offset, _, value in read_topic(stack.kafka, stack.topic("events")):
         event = parse_event(value or b"")
         if event.id not in seen:
             seen.add(event.id)

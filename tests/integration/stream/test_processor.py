@@ -11,6 +11,7 @@ from aiokafka.structs import ConsumerRecord
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
+from services.kafka_access import KafkaAccess
 from services.stream.kafka import KafkaClients
 from services.stream.processor import Processor
 from tests.support.kafka import unique
@@ -70,7 +71,9 @@ async def _until(predicate: object, timeout_s: float = 30.0) -> None:
 async def test_every_record_is_handled_in_order_once_and_committed_after(kafka_bootstrap: str) -> None:
     topic, group = _topic_with(kafka_bootstrap, 300), unique("it.group")
     recorder = Recorder(fail_first=2)  # the first two batches fail: tried again, not skipped
-    processor = Processor("t", KafkaClients([kafka_bootstrap]), group=group, topics=[topic], handler=recorder)
+    processor = Processor(
+        "t", KafkaClients(KafkaAccess.plain(kafka_bootstrap)), group=group, topics=[topic], handler=recorder
+    )
     await processor.start()
     try:
         await _until(lambda: sum(len(v) for v in recorder.seen.values()) >= 300)
@@ -84,7 +87,7 @@ async def test_every_record_is_handled_in_order_once_and_committed_after(kafka_b
 
 async def test_a_second_member_takes_half_and_nothing_is_lost_or_skipped(kafka_bootstrap: str) -> None:
     topic, group = _topic_with(kafka_bootstrap, 600, partitions=6), unique("it.group")
-    kafka = KafkaClients([kafka_bootstrap])
+    kafka = KafkaClients(KafkaAccess.plain(kafka_bootstrap))
     first, second = Recorder(delay_s=0.05), Recorder(delay_s=0.05)
     a = Processor("a", kafka, group=group, topics=[topic], handler=first, instance_id="a", max_records=10)
     b = Processor("b", kafka, group=group, topics=[topic], handler=second, instance_id="b", max_records=10)

@@ -10,6 +10,7 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
+from services.kafka_access import KafkaAccess
 from services.stream.kafka import KafkaClients, Producer
 from services.stream.store import Store
 from tests.support.kafka import unique
@@ -39,7 +40,7 @@ async def _close(store: Store, producer: Producer) -> None:
 async def test_a_write_is_seen_at_once_by_its_writer_and_after_its_flush_by_every_copy(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    kafka = KafkaClients([kafka_bootstrap])
+    kafka = KafkaClients(KafkaAccess.plain(kafka_bootstrap))
     topic = _topic(kafka_bootstrap)
     owner, p1 = await _opened(kafka, topic, tmp_path / "a")
     copy, p2 = await _opened(kafka, topic, tmp_path / "b")
@@ -64,7 +65,7 @@ async def test_a_write_is_seen_at_once_by_its_writer_and_after_its_flush_by_ever
 async def test_scan_merges_staged_writes_in_key_order_and_discard_forgets_them(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    kafka = KafkaClients([kafka_bootstrap])
+    kafka = KafkaClients(KafkaAccess.plain(kafka_bootstrap))
     store, producer = await _opened(kafka, _topic(kafka_bootstrap), tmp_path / "a")
     try:
         for key in (b"a", b"c", b"e", b"g"):
@@ -83,7 +84,7 @@ async def test_scan_merges_staged_writes_in_key_order_and_discard_forgets_them(
 async def test_a_restarted_copy_resumes_from_its_checkpoint_and_a_copy_ahead_of_a_new_changelog_is_rebuilt(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    kafka = KafkaClients([kafka_bootstrap])
+    kafka = KafkaClients(KafkaAccess.plain(kafka_bootstrap))
     topic = _topic(kafka_bootstrap)
     store, producer = await _opened(kafka, topic, tmp_path / "a")
     for i in range(50):
@@ -119,7 +120,7 @@ async def test_a_restarted_copy_resumes_from_its_checkpoint_and_a_copy_ahead_of_
 
 
 async def test_a_flush_kafka_refuses_keeps_the_writes_staged(kafka_bootstrap: str, tmp_path: Path) -> None:
-    kafka = KafkaClients([kafka_bootstrap])
+    kafka = KafkaClients(KafkaAccess.plain(kafka_bootstrap))
     store, producer = await _opened(kafka, _topic(kafka_bootstrap), tmp_path / "a")
     try:
         store.put(0, b"k", b"v")
@@ -140,7 +141,7 @@ async def test_a_flush_kafka_refuses_keeps_the_writes_staged(kafka_bootstrap: st
 async def test_an_owned_partition_is_not_read_back_and_is_followed_again_once_given_up(
     kafka_bootstrap: str, tmp_path: Path
 ) -> None:
-    kafka = KafkaClients([kafka_bootstrap])
+    kafka = KafkaClients(KafkaAccess.plain(kafka_bootstrap))
     topic = _topic(kafka_bootstrap)
     mine, p1 = await _opened(kafka, topic, tmp_path / "a")
     other, p2 = await _opened(kafka, topic, tmp_path / "b")

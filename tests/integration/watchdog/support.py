@@ -111,7 +111,7 @@ class WatchStack(Stack):
 
     def documents(self, suffix: str) -> list[dict[str, Any]]:
         docs = []
-        for _, _, _, value in read_topic(self.bootstrap, self.topic(suffix), timeout_ms=500):
+        for _, _, _, value in read_topic(self.kafka, self.topic(suffix), timeout_ms=500):
             try:
                 docs.append(json.loads(value or b""))
             except ValueError:

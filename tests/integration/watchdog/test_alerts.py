@@ -105,7 +105,7 @@ async def test_webhook_failure_is_dead_lettered_with_its_reason(stack: WatchStac
 
         def found() -> bool:
             letters[:] = [
-                x for x in read_letters(stack.bootstrap, stack.topic("deadletter")) if x.record.agency == "office"
+                x for x in read_letters(stack.kafka, stack.topic("deadletter")) if x.record.agency == "office"
             ]
             return bool(letters)
 

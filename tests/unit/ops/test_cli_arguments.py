@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from services.cli import build_parser
@@ -52,3 +54,16 @@ def test_each_subcommand_has_its_own_help_with_examples(
     out = " ".join(capsys.readouterr().out.split())  # wrapped to the terminal: compare the words
     for text in expected:
         assert " ".join(text.split()) in out
+
+
+def test_the_secured_cluster_has_its_own_directory_and_ports(tmp_path: Path) -> None:
+    from services.cli import _cluster
+    from services.settings import load_settings
+
+    settings = load_settings(data_dir=tmp_path, bootstrap_servers="127.0.0.1:19092")
+    plain = _cluster(settings, build_parser().parse_args(["kafka", "up"]))
+    secure = _cluster(settings, build_parser().parse_args(["kafka", "up", "--secure"]))
+    assert (plain.base_dir, plain.bootstrap, plain.secure) == (tmp_path / "kafka", "127.0.0.1:19092", False)
+    assert (secure.base_dir, secure.bootstrap, secure.secure) == (tmp_path / "kafka-secure", "127.0.0.1:19392", True)
+    assert secure.listener == "SASL_SSL"
+    assert secure.controller_port(1) not in {plain.client_port(n) for n in (1, 2, 3)}
