@@ -309,6 +309,22 @@ async def test_every_page_fits_the_screen_and_every_tile_and_cell_leads_to_its_l
     await expect(page.locator("#search-results")).to_contain_text(code(6))
     await page.locator("#search-results").get_by_role("link", name=code(6)).click()
     await expect(page.get_by_role("heading", name="Phiếu kiểm soát quá trình giải quyết hồ sơ")).to_be_visible()
+    # a citizen, with the check code the Office sees, looks the dossier up on the public page
+    check = await page.locator("#check-code").text_content()
+    assert check
+    citizen = await browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="vi-VN")
+    public = await citizen.new_page()
+    await public.goto(f"{stack.url}/tra-cuu")
+    await public.get_by_label("Mã hồ sơ").fill(code(6))
+    await public.get_by_label("Mã kiểm tra (trên Giấy tiếp nhận)").fill(check)
+    await public.get_by_role("button", name="Tra cứu").click()
+    await expect(public.locator("#result")).to_contain_text("Chi nhánh Văn phòng Đăng ký đất đai Nha Trang")
+    await expect(public.locator("#result")).to_contain_text("30/11/2026 16:00")
+    assert await overflow(public) <= 0
+    shot = tmp_path / f"layout-{width}-public-lookup-result.png"
+    await public.screenshot(path=str(shot), full_page=True)
+    keep(shot)
+    await citizen.close()
     await page.context.close()
 
 
