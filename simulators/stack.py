@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -128,6 +129,20 @@ class Stack:
             check=False,
         )
 
+    def _share_keys(self) -> None:
+        """Every worker signs sessions and derives check codes with the same keys, as a deployment's workers
+        must (a session signed by one is read by another behind the balancer): the first worker's key files,
+        copied into the others' data directories."""
+        from services.monitor.sessions import key_file
+
+        for name in ("monitor-session.key", "public-check.key"):
+            key_file(self.workdir / name)
+            for i in range(1, self.workers):
+                target = self.workdir / f"worker-{i}" / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not target.exists():
+                    shutil.copy2(self.workdir / name, target)
+
     async def start(
         self,
         act: bool = True,
@@ -140,6 +155,7 @@ class Stack:
         """``endpoint_options``: per agency overrides; ``retry``: overrides for every endpoint;
         ``start_workers``: start only the first ones (the others join later with :meth:`spawn`)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self._share_keys()
         if self.workers > 1 or self.balanced:
             self.balancer = Balancer([self.worker_url(i) for i in range(self.workers)], port=self.balancer_port)
             await self.balancer.start()

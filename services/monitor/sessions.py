@@ -32,7 +32,7 @@ from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from services.monitor.users import User
 from services.settings import Settings
 
-__all__ = ["COOKIE", "LANG_COOKIE", "SessionSigner", "Throttle", "load_check_key", "load_key"]
+__all__ = ["COOKIE", "LANG_COOKIE", "SessionSigner", "Throttle", "key_file", "load_check_key", "load_key"]
 
 COOKIE = "lt_session"
 LANG_COOKIE = "lt_lang"
@@ -56,17 +56,18 @@ def load_key(settings: Settings) -> bytes:
     if settings.monitor_session_secret is not None:
         return settings.monitor_session_secret.get_secret_value().encode()
     path = settings.data_dir / "monitor-session.key"
-    return _key_file(path)
+    return key_file(path)
 
 
 def load_check_key(settings: Settings) -> bytes:
     """The key of the citizens' check codes: the setting, else its key file (created once, mode 0600)."""
     if settings.public_check_secret is not None:
         return settings.public_check_secret.get_secret_value().encode()
-    return _key_file(settings.data_dir / "public-check.key")
+    return key_file(settings.data_dir / "public-check.key")
 
 
-def _key_file(path: Path) -> bytes:
+def key_file(path: Path) -> bytes:
+    """32 random bytes kept (hex) in ``path``: read, or created once with mode 0600."""
     try:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     except FileNotFoundError:

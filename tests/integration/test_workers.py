@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from services.monitor.users import UserStore
 from services.ops.readback import read_topic
 from services.relay.auth import signed_headers
 from services.stream.kafka import partition_of
@@ -52,9 +53,33 @@ async def test_any_worker_answers_for_a_dossier_another_worker_just_routed(
                 )
                 assert got.status_code == 200, got.text
                 assert [h["to_agency"] for h in got.json()["open_handoffs"]] == ["land-registry"]
+            await _same_keys_on_both_workers(stack, client, code)
     finally:
         await stack.stop()
     del one_stop
+
+
+async def _same_keys_on_both_workers(stack: Stack, client: httpx.AsyncClient, code: str) -> None:
+    """A dashboard session signed by one worker is good at the other, and both give a dossier the same check
+    code (what a citizen types on the public page may reach either)."""
+    UserStore(stack.workdir / "monitor-users.json").add("vp.test", "office", "mat-khau-van-phong-1")
+    signed = await client.post(
+        f"{stack.worker_url(0)}/monitor/login", data={"username": "vp.test", "password": "mat-khau-van-phong-1"}
+    )
+    assert signed.status_code == 303
+    cookies = {"lt_session": signed.cookies["lt_session"]}
+    checks: list[str | None] = [None, None]
+    for _ in range(50):  # each worker's monitor sees the dossier once its watchdog copy has it
+        for i in range(2):
+            got = await client.get(f"{stack.worker_url(i)}/v1/monitor/dossiers/{code}", cookies=cookies)
+            assert got.status_code in (200, 404), got.text  # never 401: the session is good at both
+            if got.status_code == 200:
+                checks[i] = got.json()["check_code"]
+        if all(checks):
+            break
+        await asyncio.sleep(0.2)
+    assert checks[0] is not None
+    assert checks[0] == checks[1]
 
 
 async def test_an_agency_told_of_a_handoff_finds_it_at_once_at_either_worker(
