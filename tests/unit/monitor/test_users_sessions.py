@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from services.monitor.sessions import SessionSigner, Throttle, _key_file
+from services.monitor.sessions import SessionSigner, Throttle, key_file
 from services.monitor.users import UserError, UserStore, check_password, hash_password
 
 
@@ -130,10 +130,10 @@ def test_a_session_carries_the_user_version_so_a_disabled_user_is_signed_out(tmp
     assert signer.read(signer.issue(disabled, 1000.0), 1001.0) == ("thue.an", disabled.version)
 
 
-def test_the_key_file_is_made_once_and_private(tmp_path: Path) -> None:
-    key = _key_file(tmp_path / "k.key")
+def test_thekey_file_is_made_once_and_private(tmp_path: Path) -> None:
+    key = key_file(tmp_path / "k.key")
     assert len(key) == 32
-    assert _key_file(tmp_path / "k.key") == key
+    assert key_file(tmp_path / "k.key") == key
     assert stat.S_IMODE((tmp_path / "k.key").stat().st_mode) == 0o600
 
 
