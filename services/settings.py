@@ -154,6 +154,21 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected host:port[,host:port...], got {server.strip()!r}")
         return ",".join(s.strip() for s in value.split(","))
 
+    @field_validator("public_trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        import ipaddress
+
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"expected IP addresses or networks (CIDR), comma-separated; got {part!r}"
+                    ) from None
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _check_level(cls, value: str) -> str:
@@ -254,6 +269,11 @@ class Settings(BaseSettings):
     )
     public_lookups_per_hour: int = Field(
         default=30, ge=1, le=10_000, description="Lookups one address may make on the public page per hour"
+    )
+    public_trusted_proxies: str = Field(
+        default="",
+        description="Reverse proxies in front of the workers (IPs or CIDRs, comma-separated) whose "
+        "X-Forwarded-For names the citizen's address for the public page's allowance",
     )
     monitor_cookie_secure: bool = Field(default=False, description="Send the session cookie over HTTPS only")
     monitor_sample_s: float = Field(default=10.0, ge=0.2, le=600, description="Seconds between consumer-lag samples")

@@ -138,12 +138,12 @@ class Web:
     async def _not_found_page(self, request: Request, handler: Handler) -> web.StreamResponse:
         """An unknown address under a page prefix, asked for by a browser: a page, status 404."""
         response = await handler(request)
-        if response.status != 404 or response.content_type != "application/json":
+        if response.status != 404 or "text/html" not in request.headers.get("Accept", ""):
             return response
-        if "text/html" not in request.headers.get("Accept", ""):
-            return response
+        if not isinstance(getattr(request.match_info, "http_exception", None), web.HTTPNotFound):
+            return response  # a view's own 404 (no such dossier for you ...) stays what it is
         for prefix, page in self.not_found_pages.items():
-            if request.path == prefix.rstrip("/") or request.path.startswith(prefix):
+            if request.path == prefix.rstrip("/") or request.path.startswith(prefix):  # the first that matches
                 body = page()
                 return web.Response(text=body, status=404, content_type="text/html", charset="utf-8")
         return response

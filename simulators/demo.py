@@ -191,13 +191,20 @@ async def run_demo(
     # sessions of their own, so nothing else would tell them)
     main = asyncio.current_task()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    signals = (signal.SIGTERM, signal.SIGHUP)
+
+    def stop_once() -> None:  # a second signal (a closing terminal sends two) must not cut the stopping short
+        for sig in signals:
+            loop.remove_signal_handler(sig)
         if main is not None:
-            loop.add_signal_handler(sig, main.cancel)
+            main.cancel()
+
+    for sig in signals:
+        loop.add_signal_handler(sig, stop_once)
     try:
         summary = await _play_day(stack, settings, dossiers, minutes, seed, started, keep_running)
     finally:
-        await stack.stop()
+        await asyncio.shield(stack.stop())
     verdict = summary.verdict()
     if verdict:
         print(f"lienthong: {verdict}", file=sys.stderr)

@@ -136,12 +136,12 @@ class Stack:
         from services.monitor.sessions import key_file
 
         for name in ("monitor-session.key", "public-check.key"):
-            key_file(self.workdir / name)
+            key = key_file(self.workdir / name)
             for i in range(1, self.workers):
                 target = self.workdir / f"worker-{i}" / name
                 target.parent.mkdir(parents=True, exist_ok=True)
-                if not target.exists():
-                    shutil.copy2(self.workdir / name, target)
+                if not target.exists() or target.read_text(encoding="ascii").strip() != key.hex():
+                    shutil.copy2(self.workdir / name, target)  # a directory left by an earlier run included
 
     async def start(
         self,

@@ -71,5 +71,5 @@ def install_monitor(worker: Worker, settings: Settings, log: EventLog, relay: Re
     check_key = load_check_key(settings)
     install_pages(worker.web, monitor, auth, settings.monitor_refresh_s, check_key)
     install_api(worker.web, monitor, auth, settings, check_key)
-    install_public(worker.web, monitor, check_key, settings.public_lookups_per_hour)
+    install_public(worker.web, monitor, check_key, settings.public_lookups_per_hour, settings.public_trusted_proxies)
     return monitor

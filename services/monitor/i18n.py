@@ -26,7 +26,7 @@ from schemas.agencies import default_agencies
 from schemas.workcalendar import default_calendar
 from schemas.workflows import Workflow, default_workflows
 
-__all__ = ["LANGS", "TZ", "Lang", "Texts", "labels", "lang_of"]
+__all__ = ["LANGS", "TZ", "Lang", "Texts", "fold", "labels", "lang_of"]
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
@@ -46,6 +46,12 @@ def labels() -> dict[str, dict[str, str]]:
     return {
         key: {lang: unicodedata.normalize("NFC", value) for lang, value in pair.items()} for key, pair in raw.items()
     }
+
+
+def fold(text: str) -> str:
+    """Text compared without case or accents (``Nguyễn`` ~ ``nguyen``; ``đ`` ~ ``d``)."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 def lang_of(value: str | None) -> Lang:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import time
 from collections import OrderedDict, deque
@@ -32,7 +33,15 @@ from schemas.workflows import Workflow
 from services.monitor.facts import cycle_facts, dossier_fact
 from services.watchdog.state import WatchState
 
-__all__ = ["ALPHABET", "PublicStatus", "RateLimit", "check_code", "check_matches", "public_status"]
+__all__ = [
+    "ALPHABET",
+    "PublicStatus",
+    "RateLimit",
+    "check_code",
+    "check_matches",
+    "client_address",
+    "public_status",
+]
 
 ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud and typed without confusion
 _CONTEXT = b"lienthong-check-code-v1\x00"
@@ -132,3 +141,41 @@ class RateLimit:
             return max(1.0, self.window_s - (now - times[0]))
         times.append(now)
         return 0.0
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(text: str) -> tuple[Network, ...]:
+    """``"10.0.0.0/8, 127.0.0.1"`` -> the networks (a bare address is a network of one)."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+def client_address(remote: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str:
+    """Whom the allowance counts: the peer, or, when the peer is a trusted proxy, the last address in
+    ``X-Forwarded-For`` that is not one (proxies append, so the ones before it could be forged). An IPv6
+    address counts by its /64, what one subscriber is usually given."""
+
+    def parsed(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+        try:
+            return ipaddress.ip_address(text.strip())
+        except ValueError:
+            return None
+
+    def is_trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(address in network for network in trusted)
+
+    address = parsed(remote or "")
+    if address is not None and is_trusted(address) and forwarded_for:
+        for hop in reversed(forwarded_for.split(",")):
+            found = parsed(hop)
+            if found is None:
+                break
+            address = found
+            if not is_trusted(found):
+                break
+    if address is None:
+        return remote or "?"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

@@ -67,19 +67,33 @@ def load_check_key(settings: Settings) -> bytes:
 
 
 def key_file(path: Path) -> bytes:
-    """32 random bytes kept (hex) in ``path``: read, or created once with mode 0600."""
-    try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_bytes(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(key.hex())
+    """32 random bytes kept (hex) in ``path``: read, or created once with mode 0600. The file appears whole
+    (written aside, then linked into place), so a worker starting beside another never reads half a key."""
+    for _ in range(50):
+        try:
+            return _read_key(path)
+        except FileNotFoundError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(key.hex())
+        try:
+            os.link(aside, path)  # fails if another process linked its key first: then theirs is read
+            return key
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
+    raise RuntimeError(f"cannot read or create the key file {path}")
+
+
+def _read_key(path: Path) -> bytes:
+    key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    if len(key) != 32:
+        raise ValueError(f"{path} does not hold a 32-byte key (64 hex digits): delete it or restore it")
     return key
 
 

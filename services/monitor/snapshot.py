@@ -15,14 +15,15 @@ Usage::
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from schemas.workcalendar import WorkingCalendar
 from services.monitor import business, lists
 from services.monitor.facts import CycleFact, DossierFact, MarkFact, cycle_facts, dossier_fact, mark_facts
+from services.monitor.i18n import fold
 from services.monitor.lists import NearDueRow, OverdueRow
 from services.monitor.timeline import TimelineEntry, reasons
 from services.relay.deadletter import failure_site
@@ -46,6 +47,8 @@ class Snapshot:
     overdue: tuple[OverdueRow, ...]
     apologies: tuple[tuple[datetime, str], ...]  # (issued at, responsible agency)
     skipped: int = 0  # states that could not be evaluated (logged)
+    # dossier code -> the applicant's name folded (no case, no accents), for the Office's search only: never shown
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class DossierParts:
     near: tuple[NearDueRow, ...]
     late: OverdueRow | None
     apologies: tuple[tuple[datetime, str], ...]
+    name: str = ""  # the applicant's name folded, for the Office's search
 
 
 def dossier_parts(
@@ -77,6 +81,7 @@ def dossier_parts(
         near=tuple(lists.near_due_rows(state, workflow, rules, now, cal)),
         late=lists.overdue_row(entry, reasons(timeline_of(state.code))) if entry is not None else None,
         apologies=tuple((at, agency) for at, _, agency in state.dossier.apologies),
+        name=fold(state.applicant or ""),
     )
 
 
@@ -93,6 +98,7 @@ def assemble(parts: Iterable[DossierParts], now: datetime, cal: WorkingCalendar,
         overdue=tuple(p.late for p in parts if p.late is not None and (p.fact.open or p.late.month == month)),
         apologies=tuple(a for p in parts for a in p.apologies),
         skipped=skipped,
+        names={p.fact.code: p.name for p in parts if p.name},
     )
 
 

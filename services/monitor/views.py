@@ -19,10 +19,8 @@ Views are thin: they check the viewer, ask the :class:`~services.monitor.service
 from __future__ import annotations
 
 import functools
-import json
 import re
-import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +29,7 @@ from services.monitor import detail_pages, pages
 from services.monitor.auth import Auth, Viewer, safe_next
 from services.monitor.dossier import dossier_view
 from services.monitor.html import Frame, Page, render
-from services.monitor.i18n import Texts
+from services.monitor.i18n import Texts, fold
 from services.monitor.overview import overview_page
 from services.monitor.pages import Found
 from services.monitor.public import check_code
@@ -40,18 +38,12 @@ from services.monitor.web import html, query_of, redirect, texts_for, version_of
 from services.watchdog.state import workflow_of
 from services.web import Request, Response, View, Web
 
-__all__ = ["MONTH", "fold", "install_pages", "not_found_page"]
+__all__ = ["MONTH", "install_pages", "not_found_page"]
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^20\d\d-(0[1-9]|1[0-2])$")  # 2000-01 .. 2099-12
 _STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
-_FILTERS = ("agency", "procedure", "sort", "order", "lang", "month", "kind", "overdue", "from", "to", "q")
+_FILTERS = ("agency", "procedure", "sort", "order", "lang", "month", "kind", "overdue", "from", "to", "q", "open")
 SEARCH_LIMIT = 50
-
-
-def fold(text: str) -> str:
-    """Text compared without case or accents (``Nguyễn`` ~ ``nguyen``; ``đ`` ~ ``d``)."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
 def not_found_page(public: bool = False) -> str:
@@ -167,16 +159,6 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float, chec
         ]
         return pages.handoffs_page(view, rows, t, q)
 
-    def _names(scope_codes: set[str], wanted: str) -> Iterator[str]:
-        """Codes of the dossiers whose applicant's name contains ``wanted`` (folded), among ``scope_codes``."""
-        for key, raw in monitor.rows():
-            code = key.decode(errors="replace")
-            if code not in scope_codes:
-                continue
-            name = json.loads(raw).get("applicant")
-            if isinstance(name, str) and wanted in fold(name):
-                yield code
-
     def search(viewer: Viewer, t: Texts, request: Any) -> Page:
         q = " ".join(str(request.query.get("q", "")).split())[:80]
         view = monitor.scoped(viewer.scope)
@@ -188,13 +170,13 @@ def install_pages(app: Web, monitor: Monitor, auth: Auth, refresh_s: float, chec
             return pages.search_page([], t, q, office=viewer.office, more=False, short=True)
         wanted = q.casefold()
         found = [Found(d, "code") for code, d in sorted(facts.items()) if wanted in code.casefold()]
-        if viewer.office and len(found) <= SEARCH_LIMIT:
-            seen = {x.fact.code for x in found}
-            for code in _names(set(facts), fold(q)):
-                if code not in seen:
+        if viewer.office and len(found) <= SEARCH_LIMIT:  # the snapshot's folded names: no read of the store
+            seen, wanted_name = {x.fact.code for x in found}, fold(q)
+            for code, name in sorted(view.snapshot.names.items()):
+                if wanted_name in name and code not in seen and code in facts:
                     found.append(Found(facts[code], "name"))
-                if len(found) > SEARCH_LIMIT:
-                    break
+                    if len(found) > SEARCH_LIMIT:
+                        break
         more = len(found) > SEARCH_LIMIT
         return pages.search_page(found[:SEARCH_LIMIT], t, q, office=viewer.office, more=more, short=False)
 

@@ -150,12 +150,11 @@ def notices_table(docs: list[dict[str, Any]]) -> Table:
     """The notices drafted for citizens: which dossier, which agency, what they say, as a table."""
     table = Table(
         [
-            Column("Thông báo", "Notice", nowrap=True),
             Column("Hồ sơ", "Dossier", nowrap=True),
             Column("Cơ quan", "Agency", nowrap=True),
             Column("Loại", "Kind"),
             Column("Nội dung", "What"),
-            Column("Mẫu", "Form"),
+            Column("Bản in (GET)", "Printable (GET)", nowrap=True),  # the notice's id is in its path
         ]
     )
     for doc in docs:
@@ -167,7 +166,6 @@ def notices_table(docs: list[dict[str, Any]]) -> Table:
         else:
             what = f"hạn / due {when(data.get('due'))}\nhẹn mới / new {when(data.get('new_appointment_at'))}"
         table.add(
-            doc.get("id"),
             data.get("dossier_code"),
             data.get("responsible_agency"),
             _KINDS.get(kind, kind),

@@ -99,10 +99,17 @@ async def test_the_public_monthly_figures_per_agency(stack: MonitorStack) -> Non
         bad = await c.get("/cong-khai?month=2026-13")
         assert bad.status_code == 400
         assert "Tháng không hợp lệ" in bad.text
-        lost = await c.get("/tra-cuu/khong-co", headers={"Accept": "text/html"})
-        assert lost.status_code == 404
-        assert "Không có trang này" in lost.text
-        assert "Page not found" in lost.text
+        for address in ("/tra-cuu/khong-co", "/khong-co", "/monitor/khong-co"):
+            lost = await c.get(address, headers={"Accept": "text/html"})
+            assert lost.status_code == 404
+            assert "Không có trang này" in lost.text
+            assert "Page not found" in lost.text
+        api = await c.get("/v1/khong-co", headers={"Accept": "application/json"})
+        assert api.status_code == 404
+        assert api.json()["code"] == "not_found"  # programs still get the JSON problem
+        home = await c.get("/")
+        assert home.status_code == 302
+        assert home.headers["location"] == "/tra-cuu"
 
 
 async def test_each_address_has_an_hourly_allowance(stack: MonitorStack) -> None:

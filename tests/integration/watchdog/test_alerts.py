@@ -6,6 +6,8 @@ The tests share one worker and one fake clock that only moves forward; they run 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import unicodedata
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -158,7 +160,10 @@ async def test_apology_notice_reaches_the_one_stop_shop_and_prints(stack: WatchS
         assert (await client.get(f"{stack.url}{data['document']}")).status_code == 401
     listed = stack.cli("notices", "list", "--dossier", A)
     assert listed.returncode == 0, listed.stderr
-    assert data["document"] in listed.stdout
+    assert data["document"] in listed.stdout  # whole, to copy
+    assert "xin lỗi / apology" in listed.stdout
+    as_json = stack.cli("notices", "list", "--dossier", A, "--json")
+    assert [json.loads(line)["data"]["document"] for line in as_json.stdout.splitlines()] == [data["document"]]
 
 
 async def test_late_report_over_http_and_cli(stack: WatchStack) -> None:
@@ -180,10 +185,15 @@ async def test_late_report_over_http_and_cli(stack: WatchStack) -> None:
     assert cli.returncode == 0, cli.stderr
     assert A in cli.stdout
     assert "land-registry" in cli.stdout
-    listed = stack.cli("alerts", "list", "--dossier", A, "--rule", "overdue")
+    listed = stack.cli("alerts", "list", "--dossier", A, "--rule", "overdue", "--json")
     assert listed.returncode == 0, listed.stderr
     # H1: levels 1 (Wed 4), 2 (Fri 6) and 3 (Wed 11 March); the dossier: level 1 (Thu 12 March)
-    assert len(listed.stdout.splitlines()) == 4
+    levels = sorted(json.loads(line)["data"]["level"] for line in listed.stdout.splitlines())
+    assert levels == [1, 1, 2, 3]
+    table = stack.cli("alerts", "list", "--dossier", A, "--rule", "overdue")
+    rows = [line for line in table.stdout.splitlines() if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d \+07 ", line)]
+    assert len(rows) == 4  # one row each, starting with its time in Vietnam, marked
+    assert all(A in row for row in rows)  # the code whole
 
 
 async def test_a_suspension_notice_reaches_the_one_stop_shop_at_once_and_prints(stack: WatchStack) -> None:
@@ -214,4 +224,5 @@ async def test_a_suspension_notice_reaches_the_one_stop_shop_at_once_and_prints(
     assert "Trần Văn Bình" in page.text
     listed = stack.cli("notices", "list", "--dossier", code)
     assert listed.returncode == 0, listed.stderr
-    assert "suspended 2026-03-13T10:30 (applicant-request)" in listed.stdout
+    assert "suspended 2026-03-13 10:30 +07" in listed.stdout
+    assert "(applicant-request)" in listed.stdout
