@@ -176,7 +176,7 @@ class Texts:
 
     def value(self, key: str, value: str) -> str:
         """A coded value in an event's details (an outcome, a recipient) in words; other values as they are."""
-        if key in ("outcome", "result", "recipient"):
+        if key in ("outcome", "result", "recipient", "requested_by"):
             found = labels().get("val_" + value)
             if found is not None:
                 return found[self.lang]

@@ -169,3 +169,17 @@ def test_the_openapi_document_names_every_endpoint_and_resolves_its_refs() -> No
     refs = re.findall(r'"\$ref": "#/components/schemas/([A-Za-z_]+)"', str(doc).replace("'", '"'))
     assert refs
     assert all(ref in schemas for ref in refs)
+
+
+def test_coded_values_in_the_timeline_read_as_words() -> None:
+    assert VI.value("outcome", "result_returned") == "đã trả kết quả"
+    assert EN.value("outcome", "objections_received") == "objections received"
+    assert VI.value("requested_by", "citizen") == "công dân"
+    assert VI.value("result", "Giấy chứng nhận đã chỉnh lý") == "Giấy chứng nhận đã chỉnh lý"  # free text as is
+    assert VI.value("reason", "confirmed") == "confirmed"  # only coded fields are translated
+
+
+def test_durations_read_in_working_days_and_weeks_by_their_monday() -> None:
+    assert (VI.span(3.5), VI.span(12.0), EN.span(8.0), VI.span(None)) == ("3,5 giờ", "1,5 ngày", "1 day", "—")
+    assert VI.day("2026-W49") == "30/11"
+    assert EN.day("2026-W01") == "29/12"
