@@ -267,6 +267,12 @@ class Settings(BaseSettings):
         description="Key deriving the citizens' check codes (32+ characters; the same on every worker); "
         "unset: a key kept in <data dir>/public-check.key",
     )
+    delivery_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Dossiers of one outbound partition delivered at once (each dossier's events in order)",
+    )
     public_lookups_per_hour: int = Field(
         default=30, ge=1, le=10_000, description="Lookups one address may make on the public page per hour"
     )

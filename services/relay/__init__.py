@@ -129,7 +129,14 @@ def install_relay(
     pushes = {e.agency: e for e in endpoints if e.kind != "pull" and e.agency in topics.outbound}
     if pushes:
         connectors: dict[str, PushConnector] = {}
-        delivery = Delivery(topics, worker.producer, counters, connectors, shown=ledgers.shows)
+        delivery = Delivery(
+            topics,
+            worker.producer,
+            counters,
+            connectors,
+            shown=ledgers.shows,
+            concurrency=settings.delivery_concurrency,
+        )
 
         async def open_connectors() -> None:
             for agency, endpoint in pushes.items():

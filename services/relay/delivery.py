@@ -1,11 +1,11 @@
 """Delivery to the agencies' systems: the outbound topics' consumer (one consumer group for all agencies).
 
-Each partition of each agency's outbound topic is delivered in order by the agency's connector (retries and
-``Idempotency-Key`` inside); a record that cannot be delivered goes to the dead-letter topic with its
-reason. Either way a receipt (``delivered`` or ``dead-lettered``) is written, and the offset committed only
-once the receipt (and the letter) are acknowledged: a worker that stops in between delivers again, and the
-receiver drops the repeat by its ``Idempotency-Key``. Partitions are delivered side by side, so a slow or
-dead agency holds up nobody else.
+Each agency's outbound records are delivered by its connector (retries and ``Idempotency-Key`` inside), a
+dossier's records in their order, the dossiers of a batch side by side; a record that cannot be delivered
+goes to the dead-letter topic with its reason. Either way a receipt (``delivered`` or ``dead-lettered``) is
+written, and the offset committed only once the receipts (and letters) of the whole batch are acknowledged: a
+worker that stops in between delivers again, and the receiver drops the repeat by its ``Idempotency-Key``.
+Partitions are delivered side by side, so a slow or dead agency holds up nobody else.
 
 The router sends a dossier's outbound records before it writes the dossier's ledger (so a crash between the
 two sends again rather than never). An agency told of a handoff reads the dossier and acts on it at once, so
@@ -48,6 +48,7 @@ class Delivery:
         connectors: dict[str, PushConnector],
         shown: Callable[[str, str, float], Awaitable[bool]] | None = None,
         settle_s: float = 5.0,
+        concurrency: int = 8,
     ) -> None:
         self.topics = topics
         self.producer = producer
@@ -55,6 +56,7 @@ class Delivery:
         self.connectors = connectors
         self.shown = shown  # (dossier code, event id, wait at most) -> this worker's ledger copy holds the event
         self.settle_s = settle_s
+        self.concurrency = concurrency  # dossiers of one partition delivered at once (each in its own order)
 
     async def _settled(self, code: str, event_id: str) -> None:
         """Wait (bounded) until the dossier's ledger shows ``event_id``: whoever reads it on this notice sees it."""
@@ -72,15 +74,30 @@ class Delivery:
         return None
 
     async def handle(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Deliver a batch: each dossier's records in order, different dossiers side by side (at most
+        ``concurrency`` at once); the batch's offset is committed once all of it is delivered or dead-lettered
+        and every receipt is acknowledged, as before."""
         agency = self.topics.agency_of(tp.topic)
         if agency is None or agency not in self.connectors:
             raise RuntimeError(f"no connector for {tp.topic}")  # cannot happen: only these topics are read
         connector = self.connectors[agency]
-        acks = []
+        by_dossier: dict[bytes | None, list[ConsumerRecord[bytes, bytes]]] = {}
         for record in records:
-            for topic, key, value in await self._deliver(connector, agency, record):
-                acks.append(await self.producer.send(topic, value, key=key))
+            by_dossier.setdefault(record.key, []).append(record)
+        gate = asyncio.Semaphore(self.concurrency)
+        acks: list[Awaitable[object]] = []
+
+        async def in_order(mine: list[ConsumerRecord[bytes, bytes]]) -> None:
+            async with gate:
+                for record in mine:
+                    for topic, key, value in await self._deliver(connector, agency, record):
+                        acks.append(await self.producer.send(topic, value, key=key))
+
+        # every dossier's run ends before the batch does (none left sending after a failure is raised)
+        failed = [r for r in await asyncio.gather(*map(in_order, by_dossier.values()), return_exceptions=True) if r]
         await asyncio.gather(*acks)
+        if failed:
+            raise failed[0]
 
     async def _deliver(
         self, connector: PushConnector, agency: str, record: ConsumerRecord[bytes, bytes]
