@@ -3,7 +3,8 @@
 A view is a class with ``get``/``post``/... methods taking ``(request, **path parameters)``, or an ``async``
 function ``(view, request)`` serving GET; both answer with the :class:`View` helpers (``json``, ``html``,
 ``text``, ``bytes``). Whatever a view raises is answered as a bilingual JSON 500 problem, never with a
-traceback; an unknown path or method gets a bilingual JSON 404 or 405.
+traceback; an unknown path or method gets a bilingual JSON 404 or 405 (a browser asking for an unknown
+address under a prefix of ``not_found_pages`` gets that page instead).
 
     web = Web()
 
@@ -129,38 +130,31 @@ class Web:
         return handle
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=self.client_max_size, middlewares=[self._not_found_page, _errors])
+        app = web.Application(client_max_size=self.client_max_size, middlewares=[self._errors])
         for method, path, handler in self._routes:
             app.router.add_route(method, path, handler)
         return app
 
-    @web.middleware
-    async def _not_found_page(self, request: Request, handler: Handler) -> web.StreamResponse:
-        """An unknown address under a page prefix, asked for by a browser: a page, status 404."""
-        response = await handler(request)
-        if response.status != 404 or "text/html" not in request.headers.get("Accept", ""):
-            return response
-        if not isinstance(getattr(request.match_info, "http_exception", None), web.HTTPNotFound):
-            return response  # a view's own 404 (no such dossier for you ...) stays what it is
-        for prefix, page in self.not_found_pages.items():
-            if request.path == prefix.rstrip("/") or request.path.startswith(prefix):  # the first that matches
-                body = page()
-                return web.Response(text=body, status=404, content_type="text/html", charset="utf-8")
-        return response
-
-
-@web.middleware
-async def _errors(request: Request, handler: Handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except web.HTTPNotFound:
+    def _not_found(self, request: Request) -> web.Response:
+        """An address no route serves: for a browser under a page prefix, a page; for a program, JSON."""
+        if "text/html" in request.headers.get("Accept", ""):
+            for prefix, page in self.not_found_pages.items():
+                if request.path == prefix.rstrip("/") or request.path.startswith(prefix):  # the first that matches
+                    return web.Response(text=page(), status=404, content_type="text/html", charset="utf-8")
         return problem_response(404, "not_found", "no such page or resource", "Không có trang hoặc tài nguyên này.")
-    except web.HTTPMethodNotAllowed as exc:
-        allow = ", ".join(sorted(exc.allowed_methods))
-        en, vi = f"method not allowed here; allowed: {allow}", f"Không hỗ trợ phương thức này; được phép: {allow}."
-        return problem_response(405, "method_not_allowed", en, vi, {"Allow": allow})
-    except web.HTTPException:
-        raise
-    except Exception as exc:  # noqa: BLE001 - never a traceback to the caller; the log names the failure site
-        log.error("%s %s failed: %s", request.method, request.path, failure_site(exc))
-        return problem_response(500, "internal_error", "internal error", "Lỗi hệ thống; vui lòng thử lại sau.")
+
+    @web.middleware
+    async def _errors(self, request: Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPNotFound:
+            return self._not_found(request)
+        except web.HTTPMethodNotAllowed as exc:
+            allow = ", ".join(sorted(exc.allowed_methods))
+            en, vi = f"method not allowed here; allowed: {allow}", f"Không hỗ trợ phương thức này; được phép: {allow}."
+            return problem_response(405, "method_not_allowed", en, vi, {"Allow": allow})
+        except web.HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - never a traceback to the caller; the log names the failure site
+            log.error("%s %s failed: %s", request.method, request.path, failure_site(exc))
+            return problem_response(500, "internal_error", "internal error", "Lỗi hệ thống; vui lòng thử lại sau.")

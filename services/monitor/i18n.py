@@ -48,6 +48,11 @@ def labels() -> dict[str, dict[str, str]]:
     }
 
 
+def _day_hours() -> float:
+    """Office hours of one working day (the unit of "N working days")."""
+    return default_calendar().day_length.total_seconds() / 3600
+
+
 def fold(text: str) -> str:
     """Text compared without case or accents (``Nguyễn`` ~ ``nguyen``; ``đ`` ~ ``d``)."""
     decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
@@ -95,17 +100,20 @@ class Texts:
         """Working time as offices count it: ``1,5 ngày`` from one working day up, ``3,5 giờ`` below it."""
         if hours is None:
             return "—"
-        day_h = default_calendar().day_length.total_seconds() / 3600
-        if abs(hours) < day_h:
+        if abs(hours) < _day_hours():
             return f"{self.num(hours)} {self('unit_hours')}"
-        days = round(hours / day_h, 1)
+        days = round(hours / _day_hours(), 1)
         return f"{self.num(days)} {self('unit_day' if days == 1 else 'unit_days')}"
+
+    @staticmethod
+    def days(hours: float | None) -> float | None:
+        """Working hours as working days (two decimals), for charts and exports."""
+        return None if hours is None else round(hours / _day_hours(), 2)
 
     def workdays(self, hours: float | None) -> str:
         """Working hours as a plain number of working days (two decimals) for exports."""
-        if hours is None:
-            return ""
-        return self.num(hours / (default_calendar().day_length.total_seconds() / 3600), 2)
+        days = self.days(hours)
+        return "" if days is None else self.num(days, 2)
 
     def dt(self, value: datetime | None) -> str:
         return "—" if value is None else f"{value.astimezone(TZ):%d/%m/%Y %H:%M}"

@@ -136,14 +136,13 @@ def _tiles(view: Scoped, cal: WorkingCalendar, t: Texts, groups: Sequence[GroupS
 def _charts(view: Scoped, cal: WorkingCalendar, t: Texts, history: Sequence[LagPoint]) -> list[Chart]:
     daily = view.daily(cal)
     labels = [t.day(p.period) for p in daily]
-    days = default_day_hours(cal)
     charts = [
         chart(
             labels,
             [
                 Series(t("finished"), [p.finished for p in daily], "#8c959f", "bar"),
                 Series(t("late"), [p.late for p in daily], "#cf222e", "bar"),
-                Series(f"{t('median')} ({t('unit_days')})", [_days(p.median_h, days) for p in daily], "#0969da"),
+                Series(f"{t('median')} ({t('unit_days')})", [t.days(p.median_h) for p in daily], "#0969da"),
             ],
             title=t("trend_title"),
             fmt=t.num,
@@ -164,7 +163,7 @@ def _charts(view: Scoped, cal: WorkingCalendar, t: Texts, history: Sequence[LagP
         chart(
             [t.day(p.period) for p in weekly],
             [
-                Series(f"{t('median')} ({t('unit_days')})", [_days(p.median_h, days) for p in weekly], "#0969da"),
+                Series(f"{t('median')} ({t('unit_days')})", [t.days(p.median_h) for p in weekly], "#0969da"),
                 Series(t("late"), [p.late for p in weekly], "#cf222e", "bar"),
             ],
             title=t("weekly_title"),
@@ -187,14 +186,6 @@ def _charts(view: Scoped, cal: WorkingCalendar, t: Texts, history: Sequence[LagP
             )
         )
     return charts
-
-
-def default_day_hours(cal: WorkingCalendar) -> float:
-    return cal.day_length.total_seconds() / 3600
-
-
-def _days(hours: float | None, day_h: float) -> float | None:
-    return None if hours is None else round(hours / day_h, 2)
 
 
 def overview_page(

@@ -69,25 +69,23 @@ def load_check_key(settings: Settings) -> bytes:
 def key_file(path: Path) -> bytes:
     """32 random bytes kept (hex) in ``path``: read, or created once with mode 0600. The file appears whole
     (written aside, then linked into place), so a worker starting beside another never reads half a key."""
-    for _ in range(50):
-        try:
-            return _read_key(path)
-        except FileNotFoundError:
-            pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
-        aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(key.hex())
-        try:
-            os.link(aside, path)  # fails if another process linked its key first: then theirs is read
-            return key
-        except FileExistsError:
-            pass
-        finally:
-            aside.unlink()
-    raise RuntimeError(f"cannot read or create the key file {path}")
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key.hex())
+    try:
+        os.link(aside, path)
+        return key
+    except FileExistsError:  # another process linked its key first: use theirs
+        return _read_key(path)
+    finally:
+        aside.unlink()
 
 
 def _read_key(path: Path) -> bytes:

@@ -6,16 +6,14 @@ Screenshots go to the test's directory and to ``.local/screenshots/`` for people
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from services.settings import REPO_ROOT
 from tests.integration.monitor.support import (
     PASSWORDS,
     MonitorStack,
@@ -29,17 +27,9 @@ from tests.integration.monitor.support import (
     vn,
 )
 
+from .conftest import keep, matrix_hidden, overflow
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SHOTS = REPO_ROOT / ".local" / "screenshots"
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -53,16 +43,6 @@ async def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) 
         await stop_stack(system)
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
 async def signed_in(browser: Browser, stack: MonitorStack, user: str, size: tuple[int, int] = (1440, 1000)) -> Page:
     context = await browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="vi-VN")
     page = await context.new_page()
@@ -73,11 +53,6 @@ async def signed_in(browser: Browser, stack: MonitorStack, user: str, size: tupl
     await page.get_by_role("button", name="Đăng nhập").click()
     await page.wait_for_url(f"{stack.url}/monitor/")
     return page
-
-
-def keep(shot: Path) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, SHOTS / shot.name)
 
 
 async def matrix_cells(page: Page) -> dict[tuple[str, str], int]:
@@ -231,22 +206,6 @@ async def test_an_agency_user_sees_only_its_own_handoffs(stack: MonitorStack, br
 
 
 VIEWPORTS = ((390, 844), (1366, 900))  # a phone; the most common office laptop
-
-
-async def overflow(page: Page) -> int:
-    """How many pixels the page is wider than the window (0: no horizontal scrolling)."""
-    return int(await page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
-
-
-async def matrix_hidden(page: Page) -> float:
-    """How many pixels of the matrix lie beyond its box (0: every column visible without scrolling)."""
-    return float(
-        await page.evaluate(
-            """() => { const t = document.querySelector('#matrix'); const box = t.parentElement;
-                       return Math.max(0, box.scrollWidth - box.clientWidth,
-                                       t.getBoundingClientRect().right - box.getBoundingClientRect().right); }"""
-        )
-    )
 
 
 @pytest.mark.parametrize("size", VIEWPORTS, ids=["390x844", "1366x900"])

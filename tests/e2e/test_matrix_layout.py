@@ -5,13 +5,11 @@ at 390 x 844 the page itself never scrolls sideways (the matrix scrolls in its o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
-from playwright.async_api import Browser, Route, async_playwright
+from playwright.async_api import Browser, Route
 
 from schemas.agencies import default_agencies
 from services.monitor.business import LagFigures, PairLag
@@ -20,7 +18,7 @@ from services.monitor.i18n import Texts
 from services.monitor.overview import matrix
 from services.settings import REPO_ROOT
 
-from .test_dashboard import ARGS, CHROMIUM, keep
+from .conftest import keep, matrix_hidden, overflow
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 SITE = "http://lienthong.test"
@@ -62,16 +60,6 @@ def widest_overview(t: Texts) -> str:
     return page.render(frame)
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
 @pytest.mark.parametrize("lang", ["vi", "en"])
 @pytest.mark.parametrize("size", [(1366, 900), (390, 844)], ids=["1366x900", "390x844"])
 async def test_the_widest_matrix_fits_a_laptop_and_never_widens_a_phone_page(
@@ -93,14 +81,10 @@ async def test_the_widest_matrix_fits_a_laptop_and_never_widens_a_phone_page(
     await page.goto(f"{SITE}/monitor/")
     columns = await page.locator("#matrix thead th").count()
     assert columns == len(list(default_agencies())) + 1
-    wider = await page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    wider = await overflow(page)
     assert wider <= 0, f"the page is {wider} px wider than {size[0]} px"
     if size[0] >= 1366:
-        hidden = await page.evaluate(
-            """() => { const t = document.querySelector('#matrix'); const box = t.parentElement;
-                       return Math.max(box.scrollWidth - box.clientWidth,
-                                       t.getBoundingClientRect().right - box.getBoundingClientRect().right); }"""
-        )
+        hidden = await matrix_hidden(page)
         assert hidden <= 0.5, f"{hidden} px of the matrix are cut off at {size[0]} px"
     shot = tmp_path / f"matrix-widest-{lang}-{size[0]}.png"
     await page.screenshot(path=str(shot), full_page=True)

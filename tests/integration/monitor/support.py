@@ -318,3 +318,24 @@ async def caught_up(s: MonitorStack, timeout_s: float = 30.0) -> None:
 
 async def stop_stack(stack: MonitorStack, *groups: str) -> None:
     await stack.stop(*groups)
+
+
+def lagging_group(bootstrap: str, topic: str, group: str, committed: dict[int, int] | None = None) -> None:
+    """A consumer group that read part of a three-partition topic of 10 records per partition and went away
+    (so its lag stays): ``committed`` per partition, by default 4, 10 and 0."""
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.admin import NewTopic
+    from kafka.structs import OffsetAndMetadata
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
+    admin.create_topics([NewTopic(topic, 3, 1)])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
+    for n in range(30):
+        producer.send(topic, key=b"k", value=f"record {n}".encode(), partition=n % 3)
+    producer.flush()
+    producer.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group, enable_auto_commit=False)
+    offsets = committed if committed is not None else {0: 4, 1: 10, 2: 0}
+    consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(off, "", -1) for p, off in offsets.items()})
+    consumer.close()

@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
-from kafka.structs import OffsetAndMetadata
 
 from services.ops.kafka_local import LIBS_DIR, LOG4J
 
-from .support import MonitorStack
+from .support import MonitorStack, lagging_group
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
 TOOL = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
@@ -51,21 +48,6 @@ def kafka_tool(bootstrap: str, group: str) -> dict[tuple[str, int], tuple[int, i
 def monitor_rows(body: dict[str, Any], group: str) -> dict[tuple[str, int], tuple[int, int, int]]:
     (found,) = [g for g in body["groups"] if g["group"] == group]
     return {(p["topic"], p["partition"]): (p["committed"], p["log_end"], p["lag"]) for p in found["partitions"]}
-
-
-def lagging_group(bootstrap: str, topic: str, group: str) -> None:
-    """A consumer group that read part of a three-partition topic and went away (so its lag stays)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
-    admin.create_topics([NewTopic(topic, 3, 1)])
-    admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
-    for n in range(30):
-        producer.send(topic, key=b"k", value=f"record {n}".encode(), partition=n % 3)
-    producer.flush()
-    producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group, enable_auto_commit=False)
-    consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(off, "", -1) for p, off in ((0, 4), (1, 10), (2, 0))})
-    consumer.close()
 
 
 async def test_a_stopped_groups_lag_equals_kafkas_tool_and_it_is_STOP(stack: MonitorStack) -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
-from kafka.structs import OffsetAndMetadata
+from kafka import KafkaConsumer
 
 from services import cli
 from tests.support.kafka import unique
+
+from .support import lagging_group
 
 
 @pytest.fixture
@@ -29,17 +29,7 @@ def env(kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def topic_with_commits(bootstrap: str, group: str, committed: dict[int, int]) -> str:
     """A three-partition topic of 10 records per partition, and ``group``'s commits on it (then gone)."""
     topic = unique("it-lagwin")
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap.split(","))
-    admin.create_topics([NewTopic(topic, 3, 1)])
-    admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap.split(","), acks="all")
-    for n in range(30):
-        producer.send(topic, key=b"k", value=f"record {n}".encode(), partition=n % 3)
-    producer.flush()
-    producer.close()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=group, enable_auto_commit=False)
-    consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(off, "", -1) for p, off in committed.items()})
-    consumer.close()
+    lagging_group(bootstrap, topic, group, committed)
     return topic
 
 
