@@ -30,13 +30,15 @@ from services.relay.deadletter import DeadLetter, failure_site
 from services.relay.receipts import Receipt
 from services.relay.routing import Decision, Ledger, RoutingContext, route
 from services.relay.topics import RelayTopics
+from services.stream.decoded import Decoded
 from services.stream.kafka import Producer, partition_of
 from services.stream.store import Store
 
-__all__ = ["RelayCounters", "Router", "load_ledger"]
+__all__ = ["LEDGERS", "RelayCounters", "Router", "load_ledger"]
 
 log = logging.getLogger(__name__)
 _HEADERS = [(CONTENT_TYPE_HEADER, CONTENT_TYPE.encode())]
+LEDGERS = Decoded(Ledger)  # the ingress, the router and delivery read the same ledger bytes in turn
 
 
 @dataclass
@@ -57,7 +59,7 @@ def load_ledger(store: Store, partitions: int, code: str, durable: bool = False)
     """The dossier's ledger from this worker's copy (``durable``: only what the changelog acknowledged)."""
     key = code.encode()
     raw = store.get(partition_of(key, partitions), key, durable=durable)
-    return Ledger.model_validate_json(raw) if raw else None
+    return LEDGERS.load(raw) if raw else None
 
 
 @dataclass
@@ -132,7 +134,7 @@ class Router:
             return "forwarded", None
         try:
             raw = self.ledger.get(partition, key)
-            decision: Decision = route(Ledger.model_validate_json(raw) if raw else None, event, self.ctx)
+            decision: Decision = route(LEDGERS.load(raw) if raw else None, event, self.ctx)
         except Exception as exc:  # noqa: BLE001 - a bug (or a ledger that no longer validates) must not stop
             # the routing of every other dossier: the event waits in quarantine until redriven
             failure = failure_site(exc)
@@ -166,7 +168,7 @@ class Router:
             self.counters.emitted += 1
         for generated in decision.generated(event):
             sends.append(_Send(self.topics.events, key, to_json(generated), partition, _HEADERS))
-        self.ledger.put(partition, key, decision.ledger.model_dump_json().encode())
+        self.ledger.put(partition, key, LEDGERS.dump(decision.ledger))
         self.counters.routed += 1
         return "routed", None
 

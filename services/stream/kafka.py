@@ -11,6 +11,9 @@ send acknowledged is on every in-sync replica; every consumer commits by hand, o
 from __future__ import annotations
 
 import asyncio
+import functools
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +25,22 @@ from services.kafka_access import KafkaAccess
 __all__ = ["KafkaClients", "Producer", "partition_of"]
 
 
+@functools.lru_cache(maxsize=65_536)
+def _hash(key: bytes) -> int:
+    """murmur2 in pure Python, for the key of every record sent and every ledger read (a few µs each)."""
+    return int(murmur2(key) & 0x7FFFFFFF)
+
+
 def partition_of(key: bytes, partitions: int) -> int:
     """The partition Kafka's default partitioner (Java's, aiokafka's, kafka-python's) gives ``key``."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
+    return _hash(key) % partitions
+
+
+def partitioner(key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]) -> int:
+    """aiokafka's default partitioner (the same partitions), with the hash remembered."""
+    if key is None:
+        return random.choice(list(available or all_partitions))
+    return all_partitions[_hash(key) % len(all_partitions)]
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,7 @@ class KafkaClients:
             "linger_ms": 1,
             "request_timeout_ms": self.request_timeout_ms,
             "max_batch_size": 256 * 1024,
+            "partitioner": partitioner,
             **overrides,
         }
         return AIOKafkaProducer(**self.access.aiokafka(**options))

@@ -51,7 +51,7 @@ from services.watchdog.notices import (
 )
 from services.watchdog.report import LateEntry, late_entry, monthly_report
 from services.watchdog.rules import RuleSet
-from services.watchdog.state import Pending, WatchState, advance, workflow_of
+from services.watchdog.state import STATES, Pending, WatchState, advance, workflow_of
 from services.watchdog.store import Storage, epoch_ms, index_bound, index_key, key_at, parse_index_key
 
 __all__ = ["DIGEST_PARTITION", "Outbox", "Watchdog", "WatchdogCounters"]
@@ -141,7 +141,7 @@ class Watchdog:
     # -- state ------------------------------------------------------------------------------------
     def load(self, partition: int, code: str) -> WatchState | None:
         raw = self.states.get(partition, code.encode())
-        return WatchState.model_validate_json(raw) if raw else None
+        return STATES.load(raw) if raw else None
 
     def find(self, code: str, partitions: list[int] | None = None) -> tuple[int, WatchState] | None:
         for p in partitions if partitions is not None else self.states.partitions():
@@ -233,7 +233,7 @@ class Watchdog:
         if update:
             state = state.model_copy(update=update)
         if changed or update:
-            self.states.put(partition, code.encode(), state.model_dump_json().encode())
+            self.states.put(partition, code.encode(), STATES.dump(state))
         # A timer wake-up changes no clock: the report row only moves while the dossier runs past its due.
         late_now = changed or (ev.dossier_due is not None and ev.dossier_due <= now)
         entry = late_entry(state, workflow, now, cal) if late_now else None
@@ -258,7 +258,7 @@ class Watchdog:
             left = tuple(p for p in state.outbox if p.id not in ids)
             if len(left) != len(state.outbox):
                 state = state.model_copy(update={"outbox": left})
-                self.states.put(partition, code.encode(), state.model_dump_json().encode())
+                self.states.put(partition, code.encode(), STATES.dump(state))
 
     def release(self, out: Outbox, retry_in_s: float = 30.0) -> None:
         """Sending ``out`` failed: its records stay pending and go again when their dossier wakes next (at

@@ -39,9 +39,10 @@ from schemas.events import (
 from schemas.tracking import DossierState, apply, start_dossier
 from schemas.workflows import Workflow
 from services.relay.routing import Ledger, RoutingContext, route
+from services.stream.decoded import Decoded
 from services.watchdog.rules import RuleSet
 
-__all__ = ["Mark", "Pending", "Stated", "WatchState", "advance", "workflow_of"]
+__all__ = ["STATES", "Mark", "Pending", "Stated", "WatchState", "advance", "workflow_of"]
 
 _MAX_MARKS = 50
 
@@ -114,6 +115,9 @@ class WatchState(BaseModel):
     def finished(self) -> bool:
         """Closed, refused or cancelled: no rule watches it any more."""
         return self.ledger.status == "closed" or self.dossier.closed
+
+
+STATES = Decoded(WatchState)  # read by each event of the dossier, the timer and the Office's views
 
 
 def workflow_of(state: WatchState, ctx: RoutingContext) -> Workflow:
