@@ -36,7 +36,7 @@ import functools
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -64,6 +64,7 @@ _DAY_US = 86_400 * _US
 _EPOCH = date(2000, 1, 1)
 _LAST_YEAR = 2199
 _OPEN = 1 << 62  # position of "never": the end of a pause still open
+_MEMO_SIZE = 1 << 16
 
 
 class OfficePeriod(BaseModel):
@@ -129,6 +130,9 @@ class WorkingCalendar:
         self._cum: list[int] = [0]  # _cum[i]: working days in [epoch, epoch + i days)
         self._ordinals: list[int] = []  # ordinal of the k-th working day since the epoch
         self._next_year = _EPOCH.year
+        # Answers already worked out (the calendar never changes once made): the watchdog evaluates a dossier
+        # at every event and wake-up, each time from the same starts, budgets and pauses. Emptied when full.
+        self._memo: dict[tuple[Any, ...], Any] = {}
 
     @property
     def day_length(self) -> timedelta:
@@ -201,7 +205,19 @@ class WorkingCalendar:
             total += min(clock_us, end) - start
         return total
 
+    def _remember(self, key: tuple[Any, ...], value: Any) -> Any:
+        if len(self._memo) >= _MEMO_SIZE:
+            self._memo.clear()
+        self._memo[key] = value
+        return value
+
     def position(self, instant: datetime) -> int:
+        found = self._memo.get(("position", instant))
+        if found is not None:
+            return int(found)
+        return int(self._remember(("position", instant), self._position(instant)))
+
+    def _position(self, instant: datetime) -> int:
         local = self._local(instant)
         i = self._index(local.date())
         pos = self._cum[i] * self._day_us
@@ -272,12 +288,21 @@ class WorkingCalendar:
     def day_count_start(self, received: datetime, cutoff: bool = True) -> datetime:
         """Where a period of whole working days starts running: the opening of the first working day after
         the receipt day (the receipt day itself is not counted)."""
-        return self.opening(self._next_working_day(self.receipt_day(received, cutoff)))
+        key = ("day_count_start", received, cutoff)
+        found = self._memo.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+        return self._remember(key, self.opening(self._next_working_day(self.receipt_day(received, cutoff))))  # type: ignore[no-any-return]
 
     def end_of_day(self, instant: datetime) -> datetime:
         """The last instant of ``instant``'s day (Asia/Ho_Chi_Minh): a period counted in days ends then."""
+        key = ("end_of_day", instant)
+        found = self._memo.get(key)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
         day = self._local(instant).date()
-        return datetime.combine(day + timedelta(days=1), time.min, self.tz) - timedelta(microseconds=1)
+        end = datetime.combine(day + timedelta(days=1), time.min, self.tz) - timedelta(microseconds=1)
+        return self._remember(key, end)  # type: ignore[no-any-return]
 
     def due_in_days(
         self, received: datetime, n: int, pauses: Iterable[Pause] = (), cutoff: bool = True
@@ -298,13 +323,19 @@ class WorkingCalendar:
     def add(self, start: datetime, amount: timedelta, pauses: Iterable[Pause] = ()) -> datetime | None:
         """The earliest instant by which ``amount`` of office time, pauses excluded, has run from
         ``start``; ``None`` if a still-open pause is reached first. ``amount == 0`` returns ``start``."""
+        pauses = tuple((p0, p1) for p0, p1 in pauses)
+        key = ("add", start, amount, pauses)
+        if key in self._memo:
+            return self._memo[key]  # type: ignore[no-any-return]
+        return self._remember(key, self._add(start, amount, pauses))  # type: ignore[no-any-return]
+
+    def _add(self, start: datetime, amount: timedelta, pauses: tuple[Pause, ...]) -> datetime | None:
         budget = amount // timedelta(microseconds=1)
         if budget < 0:
             raise CalendarError("amount must not be negative")
         if budget == 0:
             return start.astimezone(self.tz)
         cursor = self.position(start)
-        pauses = tuple(pauses)
         for s, e in self._pause_positions(pauses, cursor, _OPEN) if pauses else ():
             if s - cursor >= budget:
                 break
