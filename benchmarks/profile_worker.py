@@ -3,12 +3,15 @@ acceptances at a fixed rate (the load of ``relay_bench``'s 500 events/s row), an
 read from ``/proc`` before and after.
 
     .venv/bin/python -m benchmarks.profile_worker [--rate 500] [--seconds 6] [--flows relay,watchdog,monitor]
+    .venv/bin/python -m benchmarks.profile_worker --preload 5000 [--flows ...]
 
 Needs the local broker (`lienthong kafka up`) and py-spy (in the dev dependencies). Prints the worker's CPU
 milliseconds per accepted POST (everything it causes: ingress, routing, the watchdog, the monitor, delivery to
 the one-stop-shop, the receipts), then the samples per part of the code (inclusive: a sample counts for every
-part on its stack), then the functions with the most samples of their own. The raw profile (collapsed stacks,
-for speedscope or flamegraph.pl) is kept beside the worker's log.
+part on its stack), then the functions with the most samples of their own. ``--preload N`` profiles
+relay_bench's throughput case instead: N dossiers (2N events) written to the event log first, then routed by a
+fresh worker (no HTTP), with its CPU per event. The raw profile (collapsed stacks, for speedscope or
+flamegraph.pl) is kept beside the worker's log.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -24,7 +28,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.relay_bench import latency_at, offer, open_dossiers
+from benchmarks.relay_bench import _preload, _span, latency_at, offer, open_dossiers
 from simulators.stack import Stack
 
 # part of the code -> substrings of a frame ("function (file:line)") that belong to it; first match wins per part
@@ -82,6 +86,44 @@ def summarise(raw: Path, top: int = 25) -> None:
         print(f"{count:>8} {count / total:>7.1%}  {frame[:130]}")
 
 
+def _record(spy: str, pid: int, raw: Path, seconds: float) -> list[str]:
+    rate = ["--rate", "200", "--nonblocking", "--format", "raw"]
+    return [spy, "record", "--pid", str(pid), *rate, "--output", str(raw), "--duration", str(int(seconds))]
+
+
+async def preloaded(spy: str, dossiers: int, flows: str) -> int:
+    """The throughput case: a fresh worker routes events already on the log; py-spy from its start."""
+    bootstrap = os.environ.get("LIENTHONG_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    workdir = Path(tempfile.mkdtemp(prefix="lienthong-profile-"))
+    print(f"profile of a worker running {flows} over {dossiers} preloaded dossiers on {bootstrap}", flush=True)
+    stack = Stack(bootstrap=bootstrap, workdir=workdir, extra={"LIENTHONG_FLOWS": flows})
+    assert stack.cli("topics", "apply").returncode == 0
+    events = await asyncio.to_thread(_preload, bootstrap, stack.topic("events"), dossiers)
+    raw = workdir / "worker.profile.txt"
+    try:
+        await stack.start(act=False)
+        assert stack.worker is not None
+        pid = stack.worker.proc.pid
+        cpu0 = cpu_seconds(pid)
+        spy_proc = await asyncio.create_subprocess_exec(
+            *_record(spy, pid, raw, 600), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        seconds, routed = await asyncio.to_thread(_span, bootstrap, stack.topic("outbound.land-registry"), dossiers)
+        cpu = cpu_seconds(pid) - cpu0
+        spy_proc.send_signal(signal.SIGINT)  # py-spy writes what it has sampled so far
+        await asyncio.wait_for(spy_proc.wait(), 60)
+    finally:
+        await stack.stop()
+    eps = events * routed / dossiers / seconds if seconds else float("nan")
+    print()
+    print(f"{'events':>8} {'events/s':>9} {'worker CPU s':>12} {'CPU µs per event':>16}")
+    print(f"{events:>8} {eps:>9.0f} {cpu:>12.2f} {cpu * 1e6 / events:>16.0f}")
+    if raw.exists():
+        summarise(raw)
+        print(f"\nraw profile (collapsed stacks): {raw}")
+    return 0
+
+
 async def main(spy: str, rate: float, seconds: float, flows: str) -> int:
     bootstrap = os.environ.get("LIENTHONG_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     workdir = Path(tempfile.mkdtemp(prefix="lienthong-profile-"))
@@ -98,10 +140,7 @@ async def main(spy: str, rate: float, seconds: float, flows: str) -> int:
         print(f"  opening {n} dossiers ...", flush=True)
         opened = await open_dossiers(stack, n, "P")
         spy_proc = await asyncio.create_subprocess_exec(
-            *[spy, "record", "--pid", str(pid), "--rate", "200", "--nonblocking", "--format", "raw"],
-            *["--output", str(raw), "--duration", str(int(seconds + 3))],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            *_record(spy, pid, raw, seconds + 3), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         cpu0, wall0 = cpu_seconds(pid), time.monotonic()
         row = await offer(stack, opened, rate)
@@ -130,8 +169,11 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=6)
     parser.add_argument("--flows", default="relay,watchdog,monitor")
+    parser.add_argument("--preload", type=int, default=0, help="profile routing N preloaded dossiers instead")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(spy).exists():
         sys.exit("py-spy is not installed (it is in the dev dependencies: bash deploy/bootstrap.sh)")
+    if args.preload:
+        sys.exit(asyncio.run(preloaded(spy, args.preload, args.flows)))
     sys.exit(asyncio.run(main(spy, args.rate, args.seconds, args.flows)))

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
 
 from schemas.envelope import Envelope
+from services.stream.decoded import Decoded
 
 __all__ = ["MAX_ENTRIES", "StatedReason", "TimelineEntry", "append", "entry_of", "load", "officers", "reasons"]
 
@@ -57,6 +58,10 @@ class TimelineEntry(BaseModel):
 
 
 _ADAPTER: TypeAdapter[list[TimelineEntry]] = TypeAdapter(list[TimelineEntry])
+# the rows the flow appends to: the row it wrote last is the one it reads at the dossier's next event
+_ROWS: Decoded[tuple[TimelineEntry, ...]] = Decoded(
+    lambda raw: tuple(_ADAPTER.validate_json(raw)), lambda entries: _ADAPTER.dump_json(list(entries))
+)
 
 
 def entry_of(event: Envelope[Any]) -> TimelineEntry:
@@ -91,12 +96,11 @@ def load(raw: bytes | None) -> list[TimelineEntry]:
 
 def append(raw: bytes | None, entry: TimelineEntry) -> bytes | None:
     """The row with ``entry`` added in time order (the oldest dropped beyond MAX_ENTRIES); None if known."""
-    entries = load(raw)
+    entries = _ROWS.load(raw) if raw else ()
     if any(e.id == entry.id for e in entries):
         return None
-    entries.append(entry)
-    entries.sort(key=lambda e: e.at)  # stable: log order among equal times
-    return _ADAPTER.dump_json(entries[-MAX_ENTRIES:])
+    ordered = sorted((*entries, entry), key=lambda e: e.at)  # stable: log order among equal times
+    return _ROWS.dump(tuple(ordered[-MAX_ENTRIES:]))
 
 
 def officers(entries: Iterable[TimelineEntry]) -> dict[str, str]:

@@ -38,7 +38,7 @@ __all__ = ["LEDGERS", "RelayCounters", "Router", "load_ledger"]
 
 log = logging.getLogger(__name__)
 _HEADERS = [(CONTENT_TYPE_HEADER, CONTENT_TYPE.encode())]
-LEDGERS = Decoded(Ledger)  # the ingress, the router and delivery read the same ledger bytes in turn
+LEDGERS = Decoded.of(Ledger)  # the ingress, the router and delivery read the same ledger bytes in turn
 
 
 @dataclass

@@ -117,7 +117,7 @@ class WatchState(BaseModel):
         return self.ledger.status == "closed" or self.dossier.closed
 
 
-STATES = Decoded(WatchState)  # read by each event of the dossier, the timer and the Office's views
+STATES = Decoded.of(WatchState)  # read by each event of the dossier, the timer and the Office's views
 
 
 def workflow_of(state: WatchState, ctx: RoutingContext) -> Workflow:

@@ -19,7 +19,7 @@ class Row(BaseModel):
 
 
 def test_the_same_bytes_give_the_same_model_without_parsing_again() -> None:
-    rows = Decoded(Row)
+    rows = Decoded.of(Row)
     raw = b'{"code":"H41.22-1","marks":["a"]}'
     first = rows.load(raw)
     again = rows.load(bytes(raw))  # equal bytes, another object (as a store returns them)
@@ -28,7 +28,7 @@ def test_the_same_bytes_give_the_same_model_without_parsing_again() -> None:
 
 
 def test_what_is_dumped_is_known_and_a_changed_value_is_parsed_anew() -> None:
-    rows = Decoded(Row)
+    rows = Decoded.of(Row)
     row = Row(code="H41.22-1")
     raw = rows.dump(row)
     assert raw == row.model_dump_json().encode()
@@ -39,7 +39,7 @@ def test_what_is_dumped_is_known_and_a_changed_value_is_parsed_anew() -> None:
 
 
 def test_the_oldest_entries_leave_first() -> None:
-    rows = Decoded(Row, size=2)
+    rows = Decoded.of(Row, size=2)
     a, b, c = (rows.dump(Row(code=x)) for x in "abc")
     assert rows.load(c).code == "c"
     assert rows.misses == 0
