@@ -10,10 +10,10 @@
    wake-ups, load, evaluate every rule, write back, delete, confirm the sent alerts), then an idle tick; against a
    naive full scan of an in-memory map and of a RocksDB table of the open handoffs. Changelog sends are not
    included (no Kafka here).
-3. Recovery: the index's and the states' changelogs (1,000,000 records each, one per open dossier) produced to Kafka;
-   a real worker started on them, timed to /readyz, with its resident memory and the time until the 1 % due
-   have their alerts; baselines: bare consume-into-RocksDB loops over the same records and an in-memory heap
-   rebuilt from the index; the first tick after restore and the warm restart (local RocksDB kept).
+3. Recovery: the index's, the states', the ledgers' and the timelines' changelogs (1,000,000 records each, one per
+   open dossier) produced to Kafka; a real worker started on them, timed to /readyz, with its resident memory and
+   the time until the 1 % due have their alerts; baselines: bare consume-into-RocksDB loops over the same records
+   and an in-memory heap rebuilt from the index; the first tick after restore and the warm restart (local RocksDB kept).
 4. Alert delay after a deadline, through the real worker (router + watchdog, Kafka, 1 s tick): the fake clock runs
    at real speed from a working afternoon; 300 handoffs become "unacknowledged" over 30 s; delay = arrival of the
    alert on <prefix>.alerts (consumer clock) - the real instant the fake clock crossed the deadline.
@@ -242,6 +242,29 @@ def template_state() -> tuple[str, bytes]:
     return code, raw
 
 
+def template_rows() -> tuple[bytes, bytes]:
+    """The template dossier's ledger (the router's store) and timeline (the monitor's), as stored."""
+    from services.monitor.timeline import TimelineEntry, append
+    from services.watchdog.state import WatchState
+
+    code, raw = template_state()
+    state = WatchState.model_validate_json(raw)
+    timeline = None
+    for i, (kind, at) in enumerate(
+        (("dossier.received", state.ledger.received_at), ("handoff.requested", state.ledger.last_event_at))
+    ):
+        entry = TimelineEntry(id=f"e{i}", at=at or NOW, type=f"vn.lienthong.{kind}", source="one-stop")
+        timeline = append(timeline, entry) or timeline
+    assert timeline is not None
+    return state.ledger.model_dump_json().encode(), timeline
+
+
+def _rows_like(template: bytes, ids: Any) -> Any:
+    template_code = template_state()[0].encode()
+    for i in ids:
+        yield partition_of(i), code_of(i).encode(), template.replace(template_code, code_of(i).encode())
+
+
 def state_rows(ids: Any) -> Any:
     """(partition, key, value) of a real dossier state for each dossier number in ``ids``."""
     template_code, template = template_state()
@@ -428,8 +451,9 @@ async def measure_recovery(bootstrap: str, n: int, workdir: Path) -> dict[str, A
 
     prefix = "bench" + uuid.uuid4().hex[:8]
     index_topic, state_topic = f"{prefix}.watchdog.index", f"{prefix}.watchdog.state"
-    _create_topic(bootstrap, index_topic)
-    _create_topic(bootstrap, state_topic)
+    ledger_topic, timeline_topic = f"{prefix}.dossiers", f"{prefix}.monitor.timeline"
+    for topic in (index_topic, state_topic, ledger_topic, timeline_topic):
+        _create_topic(bootstrap, topic)
     try:
         print(f"  recovery: producing the index changelog ({n:,} records) ...", flush=True)
         produced, produce_s = await _produce(bootstrap, index_topic, index_rows(n, 100), "index changelog")
@@ -485,11 +509,20 @@ async def measure_recovery(bootstrap: str, n: int, workdir: Path) -> dict[str, A
 
         print("  recovery: baseline, a bare consume-into-RocksDB loop over the state changelog ...", flush=True)
         states_restored, states_s = await _consume(bootstrap, state_topic, states_into_rocks, "states into RocksDB")
-        states.close()
-        shutil.rmtree(workdir / "recovered-states", ignore_errors=True)
+        # the router's ledger and the monitor's timeline of the same open dossiers: a worker restores them too
+        ledger, timeline = template_rows()
+        others_s = 0.0
+        for topic, template_row, label in ((ledger_topic, ledger, "ledgers"), (timeline_topic, timeline, "timelines")):
+            print(f"  recovery: producing {n:,} {label} ({len(template_row)} bytes each) ...", flush=True)
+            await _produce(bootstrap, topic, _rows_like(template_row, range(n)), f"{label} changelog")
+            print(f"  recovery: baseline, a bare consume-into-RocksDB loop over the {label} ...", flush=True)
+            states = RocksStorage(workdir / f"recovered-{label}")
+            others_s += (await _consume(bootstrap, topic, states_into_rocks, f"{label} into RocksDB"))[1]
+            states.close()
+            shutil.rmtree(workdir / f"recovered-{label}", ignore_errors=True)
         worker = await _worker_recovery(bootstrap, prefix, n, workdir / "worker")
     finally:
-        _delete_topics(bootstrap, [index_topic, state_topic])
+        _delete_topics(bootstrap, [index_topic, state_topic, ledger_topic, timeline_topic])
     return {
         "n": n,
         "produced": produced,
@@ -503,6 +536,7 @@ async def measure_recovery(bootstrap: str, n: int, workdir: Path) -> dict[str, A
         "heaped": heaped,
         "states_n": states_restored,
         "states_s": states_s,
+        "others_s": others_s,
         "state_bytes": len(template),
         **worker,
     }
@@ -523,7 +557,11 @@ async def _worker_recovery(bootstrap: str, prefix: str, n: int, workdir: Path) -
     print(f"  recovery: a worker restores {n:,} states and wake-ups from their changelogs ...", flush=True)
     started = time.monotonic()
     try:
-        await stack.start(act=False, ready_timeout_s=1800)
+        try:
+            await stack.start(act=False, ready_timeout_s=1800)
+        except Exception:
+            print(f"  the worker did not become ready; its log ends:\n{stack.tail()}", flush=True)
+            raise
         ready_s = time.monotonic() - started
         worker_rss = rss_mb(stack.worker.proc.pid) if stack.worker else float("nan")
         consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
@@ -540,7 +578,7 @@ async def _worker_recovery(bootstrap: str, prefix: str, n: int, workdir: Path) -
         after_rss = rss_mb(stack.worker.proc.pid) if stack.worker else float("nan")
     finally:
         await stack.stop()
-        await asyncio.to_thread(drop_topics, bootstrap, prefix, [stack.group])
+        await asyncio.to_thread(drop_topics, stack.kafka, prefix, [stack.group])
     return {
         "worker_ready_s": ready_s,
         "worker_rss_mb": worker_rss,
@@ -667,8 +705,19 @@ async def measure_delay(bootstrap: str, handoffs: int, spread_s: float, workdir:
 
 # -- the table --------------------------------------------------------------------------------------------------------
 def report(
-    rss: list[dict[str, Any]], tick: dict[str, Any], rec: dict[str, Any] | None, delay: dict[str, Any] | None
+    rss: list[dict[str, Any]] | None,
+    tick: dict[str, Any] | None,
+    rec: dict[str, Any] | None,
+    delay: dict[str, Any] | None,
 ) -> None:
+    if rss is not None:
+        _report_rss(rss)
+    if tick is not None:
+        _report_tick(tick)
+    _report_kafka(rec, delay, tick)
+
+
+def _report_rss(rss: list[dict[str, Any]]) -> None:
     print()
     print(f"1. Resident memory of the process holding N open handoffs (MB; python alone ~{rss[0]['base_mb']:.0f} MB)")
     print(f"{'design':<46} {'N':>10} {'RSS MB':>8} {'load s':>7} {'vs index':>9}")
@@ -684,6 +733,9 @@ def report(
             r = by[kind]
             ratio = r["rss_mb"] / by["index"]["rss_mb"]
             print(f"{labels[kind]:<46} {n:>10,} {r['rss_mb']:>8.0f} {r['load_s']:>7.1f} {ratio:>8.1f}x")
+
+
+def _report_tick(tick: dict[str, Any]) -> None:
     print()
     print(f"2. One tick at {tick['n']:,} open handoffs, {tick['due']:,} due (1 %)")
     print(f"{'finding the due wake-ups':<62} {'ms':>10} {'vs index':>9}")
@@ -703,6 +755,9 @@ def report(
         f"   per woken dossier: {tick['per_dossier_ms']:.2f} ms (state {tick['state_bytes']} B); a naive tick that"
         f" evaluated every open dossier would take ~{tick['per_dossier_ms'] * tick['n'] / 1000:,.0f} s (derived)"
     )
+
+
+def _report_kafka(rec: dict[str, Any] | None, delay: dict[str, Any] | None, tick: dict[str, Any] | None) -> None:
     if rec is not None:
         print()
         print(f"3. Recovery from the changelog ({rec['n']:,} open handoffs: one live wake-up each)")
@@ -718,8 +773,13 @@ def report(
         line("index: warm restart (local RocksDB kept): open + first scan", rec["warm_s"], digits=3)
         line("baseline: rebuild an in-memory heap from the changelog", rec["heap_s"], rec["heaped"])
         line(f"baseline: states, bare consume into RocksDB ({rec['states_n']:,})", rec["states_s"], rec["states_n"])
-        ratio = rec["worker_ready_s"] / (rec["states_s"] + rec["rocks_s"])
-        line("worker: start to /readyz, both changelogs restored", rec["worker_ready_s"], 2 * rec["n"])
+        line(
+            f"baseline: ledgers and timelines, bare consume into RocksDB ({2 * rec['n']:,})",
+            rec["others_s"],
+            2 * rec["n"],
+        )
+        ratio = rec["worker_ready_s"] / (rec["states_s"] + rec["rocks_s"] + rec["others_s"])
+        line("worker: start to /readyz, the four changelogs restored", rec["worker_ready_s"], 4 * rec["n"])
         print(
             f"   worker vs the bare loops over the same records: {ratio:.1f}x; resident memory once ready"
             f" {rec['worker_rss_mb']:,.0f} MB, {rec['worker_after_rss_mb']:,.0f} MB after its first tick raised"
@@ -733,24 +793,26 @@ def report(
             f"{delay['p50']:>8.3f} {delay['p95']:>8.3f} {delay['p99']:>8.3f} {delay['max']:>8.3f} {delay['mean']:>8.3f}"
             f" {delay['early']:>6} {delay['worker_rss_mb']:>14.0f}"
         )
-        print(
-            f"   baseline: a naive full-scan tick at {tick['n']:,} open handoffs spends {tick['table_s']:.1f} s finding"
-            " the due ones, a floor under its tick and its delay; the manual daily extraction: up to 24 h."
-        )
+        if tick is not None:
+            print(
+                f"   baseline: a naive full-scan tick at {tick['n']:,} open handoffs spends {tick['table_s']:.1f} s"
+                " finding the due ones, a floor under its tick and its delay; the manual daily extraction: up to 24 h."
+            )
 
 
-async def main(quick: bool, kafka: bool) -> int:
+async def main(quick: bool, kafka: bool, parts: set[str]) -> int:
     bootstrap = os.environ.get("LIENTHONG_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
     scale = 10 if quick else 1
     print(f"watchdog benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cores, sizes / {scale})", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="watchdog-bench-"))
     started = time.monotonic()
     try:
-        rss = measure_rss([100_000 // scale, 1_000_000 // scale], workdir)
-        tick = measure_tick(1_000_000 // scale, workdir)
+        rss = measure_rss([100_000 // scale, 1_000_000 // scale], workdir) if "rss" in parts else None
+        tick = measure_tick(1_000_000 // scale, workdir) if "tick" in parts else None
         rec = delay = None
-        if kafka:
+        if kafka and "recovery" in parts:
             rec = await measure_recovery(bootstrap, 1_000_000 // scale, workdir)
+        if kafka and "delay" in parts:
             delay = await measure_delay(bootstrap, 300 // scale, 30.0, workdir / "stack")
         report(rss, tick, rec, delay)
     finally:
@@ -763,10 +825,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="sizes divided by 10")
     parser.add_argument("--no-kafka", action="store_true", help="skip recovery through Kafka and the alert delay")
+    parser.add_argument("--parts", default="rss,tick,recovery,delay", help="which of the four (comma-separated)")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "N", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, n, where = args.child
         print(json.dumps(child_rss(kind, int(n), Path(where))))
         sys.exit(0)
-    sys.exit(asyncio.run(main(args.quick, not args.no_kafka)))
+    sys.exit(asyncio.run(main(args.quick, not args.no_kafka, set(args.parts.split(",")))))
