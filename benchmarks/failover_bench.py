@@ -23,13 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.relay_bench import LeanClient, open_dossiers
+from benchmarks.relay_bench import LeanClient, _pct, open_dossiers
 from simulators.stack import Stack
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 async def _accept_all(stack: Stack, opened: list[tuple[str, str]], started: float) -> list[float]:
@@ -41,17 +36,12 @@ async def _accept_all(stack: Stack, opened: list[tuple[str, str]], started: floa
         # a request for a partition nobody routes yet is stored, then answered 503 after the ingress's timeout:
         # the router takes it once its partition has an owner again
         await asyncio.gather(*(client.accept(code, hid) for code, hid in opened))
-    last = 0.0
-    while True:
-        arrived = {r.event_id: r.wall for r in one_stop.received if r.event_id in wanted}
-        if len(arrived) >= len(wanted):
-            break
-        if time.time() - started > 120:
-            raise RuntimeError(f"only {len(arrived)}/{len(wanted)} acceptances arrived within 120 s")
-        if time.time() - last > 2:
-            print(f"    {len(arrived)}/{len(wanted)} acceptances arrived", flush=True)
-            last = time.time()
-        await asyncio.sleep(0.05)
+    await stack.wait_for(
+        lambda: len({r.event_id for r in one_stop.received} & wanted) >= len(wanted),
+        timeout_s=120,
+        what="acceptances at the one-stop-shop",
+    )
+    arrived = {r.event_id: r.wall for r in one_stop.received if r.event_id in wanted}
     return [at - started for at in arrived.values()]
 
 

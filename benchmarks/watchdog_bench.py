@@ -260,6 +260,7 @@ def template_rows() -> tuple[bytes, bytes]:
 
 
 def _rows_like(template: bytes, ids: Any) -> Any:
+    """(partition, key, value) of ``template`` (a row of the template dossier) for each dossier number in ``ids``."""
     template_code = template_state()[0].encode()
     for i in ids:
         yield partition_of(i), code_of(i).encode(), template.replace(template_code, code_of(i).encode())
@@ -267,9 +268,7 @@ def _rows_like(template: bytes, ids: Any) -> Any:
 
 def state_rows(ids: Any) -> Any:
     """(partition, key, value) of a real dossier state for each dossier number in ``ids``."""
-    template_code, template = template_state()
-    for i in ids:
-        yield partition_of(i), code_of(i).encode(), template.replace(template_code.encode(), code_of(i).encode())
+    return _rows_like(template_state()[1], ids)
 
 
 def bench_engine(path: Path, states: RocksStorage, index: RocksStorage) -> Any:

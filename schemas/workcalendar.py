@@ -33,10 +33,10 @@ Usage::
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -65,6 +65,7 @@ _EPOCH = date(2000, 1, 1)
 _LAST_YEAR = 2199
 _OPEN = 1 << 62  # position of "never": the end of a pause still open
 _MEMO_SIZE = 1 << 16
+_T = TypeVar("_T")
 
 
 class OfficePeriod(BaseModel):
@@ -205,17 +206,19 @@ class WorkingCalendar:
             total += min(clock_us, end) - start
         return total
 
-    def _remember(self, key: tuple[Any, ...], value: Any) -> Any:
+    def _memoised(self, key: tuple[Any, ...], compute: Callable[[], _T]) -> _T:
+        """``compute()``, worked out once per ``key``."""
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
         if len(self._memo) >= _MEMO_SIZE:
             self._memo.clear()
-        self._memo[key] = value
+        value = self._memo[key] = compute()
         return value
 
     def position(self, instant: datetime) -> int:
-        found = self._memo.get(("position", instant))
-        if found is not None:
-            return int(found)
-        return int(self._remember(("position", instant), self._position(instant)))
+        return self._memoised(("position", instant), lambda: self._position(instant))
 
     def _position(self, instant: datetime) -> int:
         local = self._local(instant)
@@ -288,21 +291,18 @@ class WorkingCalendar:
     def day_count_start(self, received: datetime, cutoff: bool = True) -> datetime:
         """Where a period of whole working days starts running: the opening of the first working day after
         the receipt day (the receipt day itself is not counted)."""
-        key = ("day_count_start", received, cutoff)
-        found = self._memo.get(key)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-        return self._remember(key, self.opening(self._next_working_day(self.receipt_day(received, cutoff))))  # type: ignore[no-any-return]
+        return self._memoised(
+            ("day_count_start", received, cutoff),
+            lambda: self.opening(self._next_working_day(self.receipt_day(received, cutoff))),
+        )
 
     def end_of_day(self, instant: datetime) -> datetime:
         """The last instant of ``instant``'s day (Asia/Ho_Chi_Minh): a period counted in days ends then."""
-        key = ("end_of_day", instant)
-        found = self._memo.get(key)
-        if found is not None:
-            return found  # type: ignore[no-any-return]
+        return self._memoised(("end_of_day", instant), lambda: self._end_of_day(instant))
+
+    def _end_of_day(self, instant: datetime) -> datetime:
         day = self._local(instant).date()
-        end = datetime.combine(day + timedelta(days=1), time.min, self.tz) - timedelta(microseconds=1)
-        return self._remember(key, end)  # type: ignore[no-any-return]
+        return datetime.combine(day + timedelta(days=1), time.min, self.tz) - timedelta(microseconds=1)
 
     def due_in_days(
         self, received: datetime, n: int, pauses: Iterable[Pause] = (), cutoff: bool = True
@@ -324,10 +324,7 @@ class WorkingCalendar:
         """The earliest instant by which ``amount`` of office time, pauses excluded, has run from
         ``start``; ``None`` if a still-open pause is reached first. ``amount == 0`` returns ``start``."""
         pauses = tuple((p0, p1) for p0, p1 in pauses)
-        key = ("add", start, amount, pauses)
-        if key in self._memo:
-            return self._memo[key]  # type: ignore[no-any-return]
-        return self._remember(key, self._add(start, amount, pauses))  # type: ignore[no-any-return]
+        return self._memoised(("add", start, amount, pauses), lambda: self._add(start, amount, pauses))
 
     def _add(self, start: datetime, amount: timedelta, pauses: tuple[Pause, ...]) -> datetime | None:
         budget = amount // timedelta(microseconds=1)
